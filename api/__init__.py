@@ -1,0 +1,1 @@
+"""API: REST endpoints and the planner web app."""

@@ -1,0 +1,115 @@
+"""``forewarn``: predictive service alerts for connected heat pumps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from cli import services_cmd
+from cli.context import AppContext, app_context, fail
+
+app = typer.Typer(
+    name="forewarn",
+    help=(
+        "Forewarn spots heat pumps that are about to fail and opens one proactive repair "
+        "ticket per real problem, before the customer notices.\n\n"
+        "Pipeline: devices publish over MQTT -> 'ingest' stores readings in InfluxDB -> "
+        "'detect' runs scheduled detectors -> 'dispatch' opens and books tickets -> "
+        "'api' serves planners.\n\n"
+        "Start here: 'forewarn demo' runs the whole loop on embedded defaults. "
+        "'forewarn services up' starts real Mosquitto and InfluxDB for development.\n\n"
+        "Configuration: a TOML file (--config, or forewarn.toml in the working directory) and "
+        "FOREWARN_<SECTION>__<FIELD> environment variables, e.g. FOREWARN_MQTT__URL. "
+        "See 'forewarn config' for the values in effect."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+app.add_typer(services_cmd.app, name="services")
+console = Console()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="TOML configuration file (default: ./forewarn.toml if present).",
+        envvar="FOREWARN_CONFIG", dir_okay=False,
+    ),
+) -> None:
+    ctx.obj = AppContext(config_path=config)
+
+
+@app.command("config")
+def show_config(ctx: typer.Context) -> None:
+    """Print the settings in effect (secrets masked) as TOML-like sections."""
+    settings = app_context(ctx).settings
+    for name, section in settings.model_dump(mode="json").items():
+        if not isinstance(section, dict):
+            console.print(Text(f"{name} = {section!r}"))
+            continue
+        console.print(Text(f"\n[{name}]", style="bold"))
+        for key, value in section.items():
+            console.print(Text(f"{key} = {value!r}"))
+
+
+def _not_yet(stage: str, issue: str) -> None:
+    fail(f"'forewarn {stage}' is not built yet ({issue}).", code=3)
+
+
+@app.command()
+def ingest(ctx: typer.Context) -> None:
+    """Consume device telemetry from MQTT and store it in InfluxDB."""
+    app_context(ctx).settings  # noqa: B018 - validate configuration first
+    _not_yet("ingest", "the ingest issue")
+
+
+@app.command()
+def detect(ctx: typer.Context) -> None:
+    """Run the scheduled detectors over stored telemetry and hand findings to dispatch."""
+    app_context(ctx).settings  # noqa: B018
+    _not_yet("detect", "the detect issue")
+
+
+@app.command()
+def dispatch(ctx: typer.Context) -> None:
+    """Turn findings into prioritised, booked repair tickets."""
+    app_context(ctx).settings  # noqa: B018
+    _not_yet("dispatch", "the dispatch issue")
+
+
+@app.command()
+def api(ctx: typer.Context) -> None:
+    """Serve the REST API and the planner web app."""
+    app_context(ctx).settings  # noqa: B018
+    _not_yet("api", "the API issue")
+
+
+@app.command()
+def simulate(ctx: typer.Context) -> None:
+    """Run a simulated heat-pump fleet with injected faults and known ground truth."""
+    app_context(ctx).settings  # noqa: B018
+    _not_yet("simulate", "the simulator issue")
+
+
+@app.command()
+def evaluate(ctx: typer.Context) -> None:
+    """Measure detection quality against simulated ground truth."""
+    app_context(ctx).settings  # noqa: B018
+    _not_yet("evaluate", "the detect issue")
+
+
+@app.command()
+def demo(ctx: typer.Context) -> None:
+    """Run the whole loop on embedded defaults, needing no services."""
+    app_context(ctx).settings  # noqa: B018
+    _not_yet("demo", "the demo issue")
+
+
+if __name__ == "__main__":
+    app()

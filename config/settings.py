@@ -1,0 +1,196 @@
+"""Forewarn's settings: one object, built once at start-up and passed down.
+
+Values come, highest priority first, from: keyword arguments, environment
+variables (``FOREWARN_<SECTION>__<FIELD>``, e.g. ``FOREWARN_INFLUX__URL``), the
+TOML file (``--config PATH`` or ``forewarn.toml`` in the working directory),
+the connection file written by ``forewarn services up``, and the defaults below,
+which suit a local machine.
+
+Secrets (passwords, tokens) are ``SecretStr``: they print as ``**********``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PositiveSeconds = Annotated[float, Field(gt=0, description="seconds, greater than 0")]
+Port = Annotated[int, Field(ge=0, le=65535)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TLSSettings(_Section):
+    """TLS for the MQTT connection (used when the broker URL is ``mqtts://``)."""
+
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    insecure: bool = Field(False, description="skip hostname verification (testing only)")
+
+    @model_validator(mode="after")
+    def _cert_and_key_together(self) -> TLSSettings:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file must be given together (client certificate)")
+        return self
+
+
+class MQTTSettings(_Section):
+    """The MQTT broker devices publish to (Mosquitto, EMQX, HiveMQ, ...)."""
+
+    url: str = Field("mqtt://127.0.0.1:1883", description="mqtt://host:port or mqtts://host:port")
+    username: str | None = None
+    password: SecretStr | None = None
+    tls: TLSSettings = TLSSettings()
+    topic_prefix: str = "forewarn/v1"
+    client_id: str = "forewarn-ingest"
+    shared_group: str = "forewarn-ingest"
+    qos: Literal[0, 1, 2] = 1
+    keepalive: PositiveSeconds = 30.0
+
+    @field_validator("url")
+    @classmethod
+    def _valid_broker_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
+            raise ValueError("must start with mqtt:// or mqtts:// (e.g. mqtt://127.0.0.1:1883)")
+        if not parts.hostname:
+            raise ValueError("must name a host (e.g. mqtt://127.0.0.1:1883)")
+        try:
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError as exc:
+            raise ValueError(f"has a bad port: {exc}") from None
+        return value
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _plain_prefix(cls, value: str) -> str:
+        if not value or any(c in value for c in "+#") or value.startswith("/") or value.endswith("/"):
+            raise ValueError("must be a plain topic like forewarn/v1 (no wildcards, no edge '/')")
+        return value
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        parts = urlsplit(self.url)
+        return parts.port or (8883 if self.uses_tls else 1883)
+
+    @property
+    def uses_tls(self) -> bool:
+        return urlsplit(self.url).scheme in ("mqtts", "ssl")
+
+
+class InfluxSettings(_Section):
+    """InfluxDB 2.x, talked to only through influxdb-client."""
+
+    url: str = "http://127.0.0.1:8086"
+    org: str = Field("forewarn", min_length=1)
+    bucket: str = Field("telemetry", min_length=1)
+    token: SecretStr = SecretStr("")
+    timeout: PositiveSeconds = 10.0
+
+    @field_validator("url")
+    @classmethod
+    def _valid_http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL (e.g. http://127.0.0.1:8086)")
+        return value.rstrip("/")
+
+
+class TelemetrySettings(_Section):
+    """Which telemetry store the pipeline uses."""
+
+    store: Literal["influxdb", "embedded"] = "influxdb"
+    embedded_path: Path = Path("forewarn-telemetry.sqlite")
+
+
+class TicketSettings(_Section):
+    """The ticket store (SQLAlchemy URL): SQLite by default, PostgreSQL for several processes."""
+
+    url: str = "sqlite:///forewarn-tickets.sqlite"
+
+    @field_validator("url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0]
+        if not value.count("://") or scheme.split("+")[0] not in ("sqlite", "postgresql"):
+            raise ValueError("must be a sqlite:///path or postgresql://user@host/db URL")
+        return value
+
+
+class DetectSettings(_Section):
+    """How often detectors run."""
+
+    quick_interval: PositiveSeconds = Field(300.0, description="rules and silence checks")
+    score_interval: PositiveSeconds = Field(3600.0, description="model scoring")
+    retrain_interval: PositiveSeconds = Field(86400.0, description="model retraining")
+    silence_after: PositiveSeconds = Field(1800.0, description="a device is silent after this")
+
+
+class IngestSettings(_Section):
+    """The MQTT → telemetry-store worker."""
+
+    batch_size: int = Field(5000, ge=1, le=1_000_000)
+    flush_interval: PositiveSeconds = 1.0
+    spool_dir: Path = Path(".forewarn/spool")
+    metrics_port: Port = 9108
+
+
+class APISettings(_Section):
+    """The REST API and planner web app."""
+
+    host: str = "127.0.0.1"
+    port: Port = 8000
+
+
+class ServicesSettings(_Section):
+    """Private Mosquitto and InfluxDB instances started by ``forewarn services up``."""
+
+    dir: Path = Path(".forewarn/services")
+
+
+class Settings(BaseSettings):
+    """All of Forewarn's configuration. Build it with :func:`config.load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FOREWARN_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    mqtt: MQTTSettings = MQTTSettings()
+    influx: InfluxSettings = InfluxSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
+    tickets: TicketSettings = TicketSettings()
+    detect: DetectSettings = DetectSettings()
+    ingest: IngestSettings = IngestSettings()
+    api: APISettings = APISettings()
+    services: ServicesSettings = ServicesSettings()
+
+    @model_validator(mode="after")
+    def _no_unsafe_production_defaults(self) -> Settings:
+        if self.environment == "production":
+            if self.telemetry.store == "influxdb" and not self.influx.token.get_secret_value():
+                raise ValueError("influx.token must be set in production")
+            if self.mqtt.username and self.mqtt.password is None:
+                raise ValueError("mqtt.password must be set when mqtt.username is (production)")
+        return self

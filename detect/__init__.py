@@ -1,0 +1,1 @@
+"""Detect: scheduled detectors that find abnormal behaviour and predict failures."""

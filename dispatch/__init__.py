@@ -1,0 +1,1 @@
+"""Dispatch: one prioritised, booked repair ticket per real problem."""

@@ -1,0 +1,1 @@
+"""Simulators: a heat-pump fleet with injected faults and known ground truth."""

@@ -150,7 +150,20 @@ class IngestSettings(_Section):
     batch_size: int = Field(5000, ge=1, le=1_000_000)
     flush_interval: PositiveSeconds = 1.0
     spool_dir: Path = Path(".forewarn/spool")
-    metrics_port: Port = 9108
+    metrics_port: Port = Field(9108, description="0 disables; worker i of N listens on port + i")
+    dead_letter_path: Path = Path(".forewarn/dead-letters.sqlite")
+    workers: int = Field(1, ge=1, le=64, description="processes on the shared subscription")
+    max_inflight: int = Field(
+        10_000, ge=1, le=65_535, description="MQTT 5 receive maximum: unacknowledged messages"
+    )
+    session_expiry: PositiveSeconds = Field(
+        7 * 86_400.0, description="how long the broker keeps the session while ingest is down"
+    )
+    gzip_level: int = Field(1, ge=0, le=9, description="gzip level for InfluxDB writes; 0 = off")
+    max_payload_bytes: int = Field(1_048_576, ge=1_024, le=256 * 1_048_576)
+    max_batch_readings: int = Field(10_000, ge=1, le=1_000_000)
+    max_future_skew: PositiveSeconds = Field(600.0, description="device clock ahead of ours")
+    max_age: PositiveSeconds = Field(400 * 86_400.0, description="older readings are refused")
 
 
 class APISettings(_Section):

@@ -1,26 +1,114 @@
 """The telemetry-store interface. Implementations: InfluxDB (production) and embedded SQLite.
 
 Every implementation passes the same contract test suite (``tests/ingest/store``).
+The detect stage reads through this interface only; it never sees an influxdb-client
+or sqlite3 object. Times are Unix epoch milliseconds; windows are ``[start_ms, stop_ms)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from ingest.errors import StoreRejected, StoreUnavailable
 from ingest.reading import Reading
+from ingest.records import Batch, DeviceEvent, DeviceMeta, DeviceStatus
+
+__all__ = [
+    "DeviceSummary",
+    "SignalFrame",
+    "StoreRejected",
+    "StoreUnavailable",
+    "TelemetryStore",
+    "window_start",
+]
 
 
-class StoreUnavailable(Exception):
-    """The store cannot be reached or refused the write; the caller should spool and retry."""
+@dataclass(frozen=True, slots=True)
+class SignalFrame:
+    """Signals of one device over time: one row per timestamp, one column per signal.
+
+    A cell is ``None`` where the signal has no value at that time.
+    """
+
+    device_id: str
+    times_ms: list[int] = field(default_factory=list)
+    columns: dict[str, list[float | None]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.times_ms)
+
+    def column(self, name: str) -> list[float | None]:
+        """The values of signal ``name`` (all ``None`` if the device never sent it)."""
+        return self.columns.get(name, [None] * len(self.times_ms))
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSummary:
+    """What the store knows about one device: where, when last heard, status, metadata."""
+
+    device_id: str
+    site: str
+    last_reading_ms: int | None = None
+    status: DeviceStatus | None = None
+    meta: DeviceMeta | None = None
+
+
+def window_start(ts_ms: int, every_ms: int) -> int:
+    """The start of the ``every_ms`` window (aligned to the epoch) that holds ``ts_ms``."""
+    return ts_ms - ts_ms % every_ms
 
 
 @runtime_checkable
 class TelemetryStore(Protocol):
-    """Where validated readings are kept. Writes are idempotent per (device, timestamp)."""
+    """Where validated readings and device records are kept.
+
+    Writes are idempotent: a reading is identified by (device, timestamp), a status
+    and metadata by (device, timestamp), an event by (device, code, timestamp).
+    """
+
+    def write(self, batch: Batch) -> None:
+        """Store ``batch`` durably before returning.
+
+        Raises :class:`StoreUnavailable` if the store cannot be reached (spool and retry),
+        :class:`StoreRejected` if it refuses the data itself.
+        """
+        ...
 
     def write_readings(self, readings: Sequence[Reading]) -> None:
-        """Store ``readings`` durably before returning; raise :class:`StoreUnavailable` if not."""
+        """Shorthand for :meth:`write` with readings only."""
+        ...
+
+    def read_readings(self, device_id: str, start_ms: int, stop_ms: int) -> list[Reading]:
+        """The readings of ``device_id`` in ``[start_ms, stop_ms)``, oldest first, as sent."""
+        ...
+
+    def read_signals(self, device_id: str, start_ms: int, stop_ms: int,
+                     signals: Sequence[str] | None = None,
+                     every_ms: int | None = None) -> SignalFrame:
+        """Signals of ``device_id`` in ``[start_ms, stop_ms)`` (all signals if ``None``).
+
+        With ``every_ms``, each signal is averaged over epoch-aligned windows of that
+        length; a row's time is its window's start, empty windows are left out, and
+        ``start_ms`` is rounded down to a window boundary.
+        """
+        ...
+
+    def count_readings(self, start_ms: int, stop_ms: int, device_id: str | None = None) -> int:
+        """How many readings are stored in ``[start_ms, stop_ms)`` (of one device or all)."""
+        ...
+
+    def latest_status(self, device_id: str) -> DeviceStatus | None: ...
+
+    def latest_meta(self, device_id: str) -> DeviceMeta | None: ...
+
+    def events(self, device_id: str, start_ms: int, stop_ms: int) -> list[DeviceEvent]:
+        """Events of ``device_id`` in ``[start_ms, stop_ms)``, oldest first."""
+        ...
+
+    def devices(self, since_ms: int = 0) -> list[DeviceSummary]:
+        """Every device heard from since ``since_ms`` (readings, status or metadata), by id."""
         ...
 
     def close(self) -> None: ...

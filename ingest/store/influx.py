@@ -1,0 +1,245 @@
+"""The InfluxDB 2.x telemetry store, through influxdb-client only.
+
+Writes are line protocol (:mod:`ingest.lineproto`), gzip-compressed at a tunable level
+and posted synchronously, so "returned" means "durable in InfluxDB". Reads are Flux
+queries; downsampling is pushed into Flux (``aggregateWindow``), never done here.
+Errors of influxdb-client and urllib3 are translated into :class:`StoreUnavailable`
+(retry later) or :class:`StoreRejected` (the data itself was refused).
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+import orjson
+import urllib3
+from influxdb_client import InfluxDBClient
+from influxdb_client.client.flux_table import FluxRecord
+from influxdb_client.rest import ApiException
+from influxdb_client.service.write_service import WriteService
+
+from config import InfluxSettings
+from ingest import lineproto
+from ingest.errors import StoreRejected, StoreUnavailable
+from ingest.reading import Reading
+from ingest.records import Batch, DeviceEvent, DeviceMeta, DeviceStatus
+from ingest.store.base import DeviceSummary, SignalFrame, window_start
+from ingest.validate import SIGNAL_NAME
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MS: Final = timedelta(milliseconds=1)
+_NOT_SIGNALS: Final = ("seq", "mode")
+_PARAM: Final = re.compile(r"\bparams\.(\w+)")
+_RETRYABLE: Final = frozenset({401, 403, 404, 408, 429})
+
+
+def _ms(record: FluxRecord) -> int:
+    return (record.get_time() - _EPOCH) // _MS
+
+
+class InfluxStore:
+    """Telemetry in one InfluxDB 2.x bucket."""
+
+    def __init__(self, settings: InfluxSettings, gzip_level: int = 1) -> None:
+        self.settings = settings
+        self.bucket = settings.bucket
+        self.gzip_level = gzip_level
+        self._client = InfluxDBClient(
+            url=settings.url, token=settings.token.get_secret_value(), org=settings.org,
+            timeout=int(settings.timeout * 1000), enable_gzip=False, retries=False)
+        self._writes = WriteService(self._client.api_client)
+        self._queries = self._client.query_api()
+
+    # -- writing ------------------------------------------------------------------------
+
+    def write(self, batch: Batch) -> None:
+        if not len(batch):
+            return
+        body = lineproto.to_body(lineproto.batch_lines(batch))
+        headers: dict[str, Any] = {}
+        if self.gzip_level:
+            body = gzip.compress(body, compresslevel=self.gzip_level, mtime=0)
+            headers["content_encoding"] = "gzip"
+        try:
+            self._writes.post_write(org=self.settings.org, bucket=self.bucket, body=body,
+                                    precision="ms", content_type="text/plain; charset=utf-8",
+                                    **headers)
+        except ApiException as exc:
+            raise self._translate(exc) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise StoreUnavailable(f"InfluxDB at {self.settings.url} cannot be reached: "
+                                   f"{exc}") from exc
+
+    def _translate(self, exc: ApiException) -> Exception:
+        status = int(exc.status or 0)
+        body = exc.body.decode(errors="replace") if isinstance(exc.body, bytes) else exc.body
+        message = (body or exc.reason or "").strip()
+        where = f"InfluxDB at {self.settings.url} (bucket {self.bucket!r})"
+        if status in (401, 403):
+            return StoreUnavailable(f"{where} refused the token ({status}): check influx.token")
+        if status == 404:
+            return StoreUnavailable(f"{where}: bucket or org not found ({message}); check "
+                                    "influx.org and influx.bucket")
+        if 400 <= status < 500 and status not in _RETRYABLE:
+            return StoreRejected(f"{where} refused the request ({status}): {message}")
+        return StoreUnavailable(f"{where} answered {status}: {message}")
+
+    def write_readings(self, readings: Sequence[Reading]) -> None:
+        self.write(Batch.of(readings))
+
+    # -- reading ------------------------------------------------------------------------
+
+    def _query(self, flux: str, **params: str | int) -> list[FluxRecord]:
+        """Run ``flux`` with each ``params.<name>`` replaced by a safe Flux literal.
+
+        (InfluxDB OSS does not support server-side query parameters.)
+        """
+        values = {"bucket": self.bucket, **params}
+        text = _PARAM.sub(lambda m: _literal(values[m.group(1)]), flux)
+        try:
+            tables = self._queries.query(text)
+        except ApiException as exc:
+            raise self._translate(exc) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise StoreUnavailable(f"InfluxDB at {self.settings.url} cannot be reached: "
+                                   f"{exc}") from exc
+        return [record for table in tables for record in table.records]
+
+    @staticmethod
+    def _range(start_ms: int, stop_ms: int) -> dict[str, int]:
+        return {"start": start_ms * 1_000_000, "stop": stop_ms * 1_000_000}
+
+    _FROM: Final = ('from(bucket: params.bucket)\n'
+                    '  |> range(start: time(v: params.start), stop: time(v: params.stop))\n')
+
+    def read_readings(self, device_id: str, start_ms: int, stop_ms: int) -> list[Reading]:
+        records = self._query(
+            self._FROM
+            + '  |> filter(fn: (r) => r._measurement == "telemetry" and r.device_id == params.d)\n'
+              '  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")\n'
+              '  |> group() |> sort(columns: ["_time"])',
+            d=device_id, **self._range(start_ms, stop_ms))
+        readings = []
+        for rec in records:
+            v = rec.values
+            signals = {k: float(x) for k, x in v.items()
+                       if x is not None and not k.startswith("_") and k not in
+                       ("result", "table", "device_id", "site", *_NOT_SIGNALS)}
+            readings.append(Reading(device_id, v["site"], _ms(rec), int(v["seq"]), v["mode"],
+                                    signals))
+        return readings
+
+    def read_signals(self, device_id: str, start_ms: int, stop_ms: int,
+                     signals: Sequence[str] | None = None,
+                     every_ms: int | None = None) -> SignalFrame:
+        if signals is not None:
+            for name in signals:
+                if not SIGNAL_NAME.match(name):
+                    raise ValueError(f"{name!r} is not a signal name")
+            wanted = " or ".join(f'r._field == "{name}"' for name in signals) or "false"
+        else:
+            wanted = 'r._field != "seq" and r._field != "mode"'
+        flux = (self._FROM
+                + '  |> filter(fn: (r) => r._measurement == "telemetry" and r.device_id == '
+                  f'params.d)\n  |> filter(fn: (r) => {wanted})\n')
+        if every_ms is not None:
+            if every_ms <= 0:
+                raise ValueError(f"every_ms must be positive, not {every_ms}")
+            start_ms = window_start(start_ms, every_ms)
+            flux += (f'  |> aggregateWindow(every: {int(every_ms)}ms, fn: mean, '
+                     'createEmpty: false, timeSrc: "_start")\n')
+        flux += ('  |> group(columns: ["_field"])\n'
+                 '  |> keep(columns: ["_time", "_field", "_value"])')
+        records = self._query(flux, d=device_id, **self._range(start_ms, stop_ms))
+        cells: dict[int, dict[str, float]] = {}
+        for rec in records:
+            cells.setdefault(_ms(rec), {})[rec.get_field()] = float(rec.get_value())
+        times = sorted(cells)
+        names = sorted({n for row in cells.values() for n in row})
+        columns = {n: [cells[t].get(n) for t in times] for n in names}
+        return SignalFrame(device_id, times, columns)
+
+    def count_readings(self, start_ms: int, stop_ms: int, device_id: str | None = None) -> int:
+        device = " and r.device_id == params.d" if device_id is not None else ""
+        records = self._query(
+            self._FROM
+            + f'  |> filter(fn: (r) => r._measurement == "telemetry" and r._field == "seq"{device})'
+              '\n  |> group() |> count()',
+            d=device_id or "", **self._range(start_ms, stop_ms))
+        return sum(int(rec.get_value()) for rec in records)
+
+    def _latest(self, measurement: str, device_id: str | None, since_ms: int = 0
+                ) -> list[FluxRecord]:
+        device = " and r.device_id == params.d" if device_id is not None else ""
+        return self._query(
+            'from(bucket: params.bucket)\n'
+            '  |> range(start: time(v: params.start))\n'
+            f'  |> filter(fn: (r) => r._measurement == params.m{device})\n'
+            '  |> group(columns: ["device_id", "_field"]) |> last()',
+            m=measurement, d=device_id or "", start=since_ms * 1_000_000)
+
+    def latest_status(self, device_id: str) -> DeviceStatus | None:
+        records = self._latest(lineproto.STATUS, device_id)
+        return _status(records[0]) if records else None
+
+    def latest_meta(self, device_id: str) -> DeviceMeta | None:
+        records = self._latest(lineproto.META, device_id)
+        return _meta(records[0]) if records else None
+
+    def events(self, device_id: str, start_ms: int, stop_ms: int) -> list[DeviceEvent]:
+        records = self._query(
+            self._FROM
+            + f'  |> filter(fn: (r) => r._measurement == "{lineproto.EVENT}" and '
+              'r.device_id == params.d)\n'
+              '  |> pivot(rowKey: ["_time", "code"], columnKey: ["_field"], '
+              'valueColumn: "_value")\n'
+              '  |> group() |> sort(columns: ["_time", "code"])',
+            d=device_id, **self._range(start_ms, stop_ms))
+        return [DeviceEvent(device_id, rec.values["site"], _ms(rec), rec.values["code"],
+                            rec.values["severity"], rec.values["message"],
+                            bool(rec.values["active"])) for rec in records]
+
+    def devices(self, since_ms: int = 0) -> list[DeviceSummary]:
+        sites: dict[str, str] = {}
+        last: dict[str, int] = {}
+        statuses = {rec.values["device_id"]: _status(rec)
+                    for rec in self._latest(lineproto.STATUS, None, since_ms)}
+        metas = {rec.values["device_id"]: _meta(rec)
+                 for rec in self._latest(lineproto.META, None, since_ms)}
+        for rec in self._query(
+                'from(bucket: params.bucket)\n'
+                '  |> range(start: time(v: params.start))\n'
+                '  |> filter(fn: (r) => r._measurement == "telemetry" and r._field == "seq")\n'
+                '  |> group(columns: ["device_id", "site"]) |> last()',
+                start=since_ms * 1_000_000):
+            sites[rec.values["device_id"]] = rec.values["site"]
+            last[rec.values["device_id"]] = _ms(rec)
+        for status in statuses.values():
+            sites.setdefault(status.device_id, status.site)
+        for meta in metas.values():
+            sites.setdefault(meta.device_id, meta.site)
+        return [DeviceSummary(d, sites[d], last.get(d), statuses.get(d), metas.get(d))
+                for d in sorted(sites)]
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _literal(value: str | int) -> str:
+    if isinstance(value, int):
+        return str(value)
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("${", "\\${")
+    return f'"{escaped}"'
+
+
+def _status(rec: FluxRecord) -> DeviceStatus:
+    return DeviceStatus(rec.values["device_id"], rec.values["site"], _ms(rec), rec.get_value())
+
+
+def _meta(rec: FluxRecord) -> DeviceMeta:
+    return DeviceMeta(rec.values["device_id"], rec.values["site"], _ms(rec),
+                      orjson.loads(rec.get_value()))

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from cli import services_cmd
+from cli import ingest_cmd, services_cmd
 from cli.context import AppContext, app_context, fail
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(services_cmd.app, name="services")
+app.add_typer(ingest_cmd.app, name="ingest")
 console = Console()
 
 
@@ -38,7 +39,8 @@ console = Console()
 def main(
     ctx: typer.Context,
     config: Path | None = typer.Option(
-        None, "--config", "-c", help="TOML configuration file (default: ./forewarn.toml if present).",
+        None, "--config", "-c",
+        help="TOML configuration file (default: ./forewarn.toml if present).",
         envvar="FOREWARN_CONFIG", dir_okay=False,
     ),
 ) -> None:
@@ -60,13 +62,6 @@ def show_config(ctx: typer.Context) -> None:
 
 def _not_yet(stage: str, issue: str) -> None:
     fail(f"'forewarn {stage}' is not built yet ({issue}).", code=3)
-
-
-@app.command()
-def ingest(ctx: typer.Context) -> None:
-    """Consume device telemetry from MQTT and store it in InfluxDB."""
-    app_context(ctx).settings  # noqa: B018 - validate configuration first
-    _not_yet("ingest", "the ingest issue")
 
 
 @app.command()

@@ -200,7 +200,7 @@ class InfluxStore:
               '  |> group() |> sort(columns: ["_time", "code"])',
             d=device_id, **self._range(start_ms, stop_ms))
         return [DeviceEvent(device_id, rec.values["site"], _ms(rec), rec.values["code"],
-                            rec.values["severity"], rec.values["message"],
+                            rec.values["severity"], rec.values["message"] or "",
                             bool(rec.values["active"])) for rec in records]
 
     def devices(self, since_ms: int = 0) -> list[DeviceSummary]:

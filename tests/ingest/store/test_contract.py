@@ -1,0 +1,157 @@
+"""The telemetry-store contract, run over every store: embedded SQLite and real InfluxDB 2.x."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from config import Settings
+from ingest.errors import StoreUnavailable
+from ingest.reading import Reading
+from ingest.records import Batch, DeviceEvent, DeviceMeta, DeviceStatus
+from ingest.store import EmbeddedStore, InfluxStore, TelemetryStore
+from services.process import free_port
+
+MINUTE = 60_000
+NOW = int(time.time() * 1000) // MINUTE * MINUTE
+
+
+@pytest.fixture(params=["embedded", pytest.param("influxdb", marks=pytest.mark.services)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TelemetryStore]:
+    s: TelemetryStore
+    if request.param == "embedded":
+        s = EmbeddedStore(tmp_path / "telemetry.sqlite")
+    else:
+        settings: Settings = request.getfixturevalue("settings")
+        s = InfluxStore(settings.influx)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def device() -> str:
+    """A device id of its own: the InfluxDB bucket is shared by the whole session."""
+    return f"hp-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def base(device: str) -> int:
+    """A minute-aligned time window of its own, within the last 30 days."""
+    return NOW - (1 + int(device[3:], 16) % 40_000) * MINUTE
+
+
+def reading(device: str, ts: int, seq: int, **signals: float) -> Reading:
+    return Reading(device, "site-1", ts, seq, "heating", signals)
+
+
+def test_written_readings_read_back_exactly_as_sent(store: TelemetryStore, device: str,
+                                                    base: int) -> None:
+    sent = [reading(device, base + i * 1000, i, outdoor_temp=-3.2 + i, supply_temp=41.5,
+                    odd_extra=0.1 + 0.2, tiny=1.5e-7, big=1e16) for i in range(5)]
+    store.write_readings(sent)
+    assert store.read_readings(device, base, base + MINUTE) == sent
+
+
+def test_writing_a_reading_again_keeps_one_copy(store: TelemetryStore, device: str,
+                                                base: int) -> None:
+    """Redelivery is harmless: same device and timestamp is the same point."""
+    r = reading(device, base, 1, outdoor_temp=2.0)
+    store.write_readings([r])
+    store.write_readings([r])
+    assert store.read_readings(device, base, base + MINUTE) == [r]
+    assert store.count_readings(base, base + MINUTE, device) == 1
+
+
+def test_windows_include_the_start_and_exclude_the_stop(store: TelemetryStore, device: str,
+                                                        base: int) -> None:
+    store.write_readings([reading(device, base + i * 1000, i, x=float(i)) for i in range(10)])
+    got = store.read_readings(device, base + 2000, base + 5000)
+    assert [r.seq for r in got] == [2, 3, 4]
+    assert store.count_readings(base + 2000, base + 5000, device) == 3
+    assert store.count_readings(base, base + MINUTE) == 10
+
+
+def test_signal_frames_have_one_column_per_signal_and_gaps_as_none(
+        store: TelemetryStore, device: str, base: int) -> None:
+    store.write_readings([reading(device, base, 0, a=1.0, b=2.0),
+                          reading(device, base + 1000, 1, a=3.0)])
+    frame = store.read_signals(device, base, base + MINUTE)
+    assert frame.times_ms == [base, base + 1000]
+    assert frame.columns == {"a": [1.0, 3.0], "b": [2.0, None]}
+    only_a = store.read_signals(device, base, base + MINUTE, signals=["a"])
+    assert list(only_a.columns) == ["a"]
+    assert only_a.column("missing") == [None, None]
+
+
+def test_downsampling_averages_epoch_aligned_windows_and_skips_empty_ones(
+        store: TelemetryStore, device: str, base: int) -> None:
+    # 0 s, 20 s, 40 s in the first minute; nothing in the second; 2 values in the third.
+    offsets = [0, 20_000, 40_000, 2 * MINUTE, 2 * MINUTE + 30_000]
+    values = [1.0, 2.0, 6.0, 10.0, 20.0]
+    store.write_readings([reading(device, base + o, i, power_w=v)
+                          for i, (o, v) in enumerate(zip(offsets, values, strict=True))])
+    frame = store.read_signals(device, base + 10_000, base + 3 * MINUTE, every_ms=MINUTE)
+    assert frame.times_ms == [base, base + 2 * MINUTE]
+    assert frame.column("power_w") == pytest.approx([3.0, 15.0])
+
+
+def test_latest_status_and_metadata_are_the_newest(store: TelemetryStore, device: str,
+                                                   base: int) -> None:
+    store.write(Batch(
+        statuses=[DeviceStatus(device, "site-1", base, "online"),
+                  DeviceStatus(device, "site-1", base + 5000, "offline")],
+        metas=[DeviceMeta(device, "site-1", base, {"model": "AW-6"}),
+               DeviceMeta(device, "site-1", base + 1000,
+                          {"model": "AW-8", "location": {"lat": 59.33}, "tags": [1, "a"]})],
+    ))
+    assert store.latest_status(device) == DeviceStatus(device, "site-1", base + 5000, "offline")
+    meta = store.latest_meta(device)
+    assert meta is not None
+    assert meta.doc == {"model": "AW-8", "location": {"lat": 59.33}, "tags": [1, "a"]}
+    assert store.latest_status("never-heard-of") is None
+    assert store.latest_meta("never-heard-of") is None
+
+
+def test_events_come_back_in_time_order_with_all_fields(store: TelemetryStore, device: str,
+                                                       base: int) -> None:
+    sent = [DeviceEvent(device, "site-1", base + 2000, "E101", "fault", 'cut-out "HP"', True),
+            DeviceEvent(device, "site-1", base + 1000, "W7", "warning", "", True),
+            DeviceEvent(device, "site-1", base + 3000, "E101", "fault", "cleared", False)]
+    store.write(Batch(events=sent))
+    assert store.events(device, base, base + MINUTE) == sorted(sent, key=lambda e: e.ts_ms)
+
+
+def test_devices_lists_where_each_device_is_and_what_is_known(store: TelemetryStore,
+                                                             device: str, base: int) -> None:
+    quiet = device + "-quiet"  # sent metadata but no readings yet
+    store.write(Batch(readings=[reading(device, base + 500, 1, x=1.0)],
+                      statuses=[DeviceStatus(device, "site-1", base, "online")],
+                      metas=[DeviceMeta(quiet, "site-2", base, {"model": "AW-8"})]))
+    found = {d.device_id: d for d in store.devices(since_ms=base)}
+    assert found[device].site == "site-1"
+    assert found[device].last_reading_ms == base + 500
+    assert found[device].status is not None and found[device].status.state == "online"
+    assert found[quiet].site == "site-2"
+    assert found[quiet].last_reading_ms is None
+    assert found[quiet].meta is not None and found[quiet].meta.doc == {"model": "AW-8"}
+
+
+def test_an_unreachable_store_raises_store_unavailable(tmp_path: Path) -> None:
+    influx = InfluxStore(Settings(influx={"url": f"http://127.0.0.1:{free_port()}",
+                                          "timeout": 2}).influx)
+    with pytest.raises(StoreUnavailable, match="cannot be reached"):
+        influx.write_readings([reading("hp-1", NOW, 1, x=1.0)])
+    with pytest.raises(StoreUnavailable):
+        influx.read_readings("hp-1", NOW, NOW + 1)
+    influx.close()
+
+
+def test_an_embedded_store_that_cannot_write_raises_store_unavailable(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(StoreUnavailable, match="embedded store"):
+        EmbeddedStore(blocker / "telemetry.sqlite")

@@ -57,7 +57,10 @@ class _DictSource(PydanticBaseSettingsSource):
         return self._values
 
 
-def _services_dir(file_values: dict[str, Any]) -> Path:
+def _services_dir(file_values: dict[str, Any], overrides: dict[str, Any]) -> Path:
+    override = overrides.get("services")
+    if isinstance(override, dict) and override.get("dir"):
+        return Path(override["dir"])
     env = os.environ.get("FOREWARN_SERVICES__DIR")
     if env:
         return Path(env)
@@ -78,7 +81,7 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
     elif Path(DEFAULT_CONFIG_FILE).is_file():
         file_values = read_toml(Path(DEFAULT_CONFIG_FILE))
 
-    connection = _services_dir(file_values) / CONNECTION_FILE
+    connection = _services_dir(file_values, overrides) / CONNECTION_FILE
     if connection.is_file():
         file_values = deep_merge(read_toml(connection), file_values)
 

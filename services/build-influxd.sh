@@ -28,6 +28,8 @@ need pkg-config "apt-get install pkg-config"
 need cc "apt-get install gcc"
 
 export GOTOOLCHAIN=local CGO_ENABLED=1 GOFLAGS="-mod=mod -buildvcs=false"
+# A build cache of its own: cgo link flags from pkg-config are cached with the package.
+export GOCACHE="$BUILD/go-build-cache"
 export RUSTUP_TOOLCHAIN="${RUSTUP_TOOLCHAIN:-stable}"
 
 mkdir -p "$BUILD"
@@ -74,16 +76,18 @@ if [[ ! -f "$LIBFLUX/target/release/libflux.a" ]]; then
       cargo build --release --locked -p flux >&2
   )
 fi
+# Link libflux statically: without the shared library nothing can pick it up.
+rm -f "$LIBFLUX/target/release/libflux.so"
 
-# 3. A pkg-config file so cgo (`#cgo pkg-config: flux`) finds libflux.
+# 3. A pkg-config file so cgo (`#cgo pkg-config: flux`) finds libflux. It names
+#    the static archive by path, so influxd needs no libflux.so at run time.
 mkdir -p "$BUILD/pkgconfig"
 cat > "$BUILD/pkgconfig/flux.pc" <<PC
 Name: flux
 Version: ${FLUX_VERSION#v}
 Description: Library for the InfluxData Flux engine (built by Forewarn)
 Cflags: -I$LIBFLUX/include
-Libs: -L$LIBFLUX/target/release -lflux -ldl -lpthread -lm
-Libs.private: -ldl -lpthread -lm
+Libs: $LIBFLUX/target/release/libflux.a -ldl -lpthread -lm
 PC
 export PKG_CONFIG_PATH="$BUILD/pkgconfig"
 

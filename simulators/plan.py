@@ -23,13 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from simulators.errors import FaultPlanError
 from simulators.faults import DRIFT_SIGNALS, FAULTS, SENSOR_FAULT_SIGNALS, FaultType, fault_spec
 
 DAY = 86_400.0
-
-
-class FaultPlanError(ValueError):
-    """A fault plan that cannot be used; the message names the entry and the problem."""
 
 
 @dataclass(frozen=True, slots=True)

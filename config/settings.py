@@ -78,7 +78,8 @@ class MQTTSettings(_Section):
     @field_validator("topic_prefix")
     @classmethod
     def _plain_prefix(cls, value: str) -> str:
-        if not value or any(c in value for c in "+#") or value.startswith("/") or value.endswith("/"):
+        edges = value.startswith("/") or value.endswith("/")
+        if not value or any(c in value for c in "+#") or edges:
             raise ValueError("must be a plain topic like forewarn/v1 (no wildcards, no edge '/')")
         return value
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,9 @@ FOREWARN = Path(sys.executable).with_name("forewarn")
 SUBCOMMANDS = ("ingest", "detect", "dispatch", "api", "simulate", "evaluate", "demo", "services")
 
 
-def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    import os
-
+def run(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     return subprocess.run([str(FOREWARN), *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout, check=False)
@@ -52,7 +53,8 @@ def test_a_missing_config_file_is_named(tmp_path: Path) -> None:
 
 
 def test_config_shows_values_with_secrets_masked() -> None:
-    result = run("config", env={"FOREWARN_INFLUX__TOKEN": "tok-123456", "FOREWARN_API__PORT": "8123"})
+    env = {"FOREWARN_INFLUX__TOKEN": "tok-123456", "FOREWARN_API__PORT": "8123"}
+    result = run("config", env=env)
     assert result.returncode == 0, result.stderr
     assert "port = 8123" in result.stdout
     assert "tok-123456" not in result.stdout

@@ -56,7 +56,7 @@ def test_onboarding_token_is_required(service_stack: ServiceStack, settings: Set
     """The instance is set up with a generated token; a wrong token is refused."""
     with InfluxDBClient(url=settings.influx.url, token="wrong", org=settings.influx.org) as bad:
         try:
-            bad.query_api().query(f'buckets() |> limit(n: 1)')
+            bad.query_api().query('buckets() |> limit(n: 1)')
         except Exception as exc:  # influxdb_client raises ApiException with status 401
             assert getattr(exc, "status", None) == 401
         else:

@@ -8,8 +8,8 @@ import subprocess
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from services import ServiceStack, find_mqtt_client_tool
 
@@ -18,7 +18,9 @@ def _client(name: str) -> mqtt.Client:
     return mqtt.Client(CallbackAPIVersion.VERSION2, client_id=name, protocol=mqtt.MQTTv5)
 
 
-def _subscribe(stack: ServiceStack, topic: str) -> tuple[mqtt.Client, queue.Queue[mqtt.MQTTMessage]]:
+def _subscribe(
+    stack: ServiceStack, topic: str
+) -> tuple[mqtt.Client, queue.Queue[mqtt.MQTTMessage]]:
     received: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
     subscribed: queue.Queue[bool] = queue.Queue()
     sub = _client(f"sub-{topic.replace('/', '-')}")
@@ -44,7 +46,8 @@ def test_paho_round_trips_a_message_through_mosquitto(service_stack: ServiceStac
     msg = received.get(timeout=10)
     assert msg.payload == b'{"t": 21.5}'
     assert msg.qos == 1
-    assert ("sent-by", "test") in msg.properties.UserProperty
+    assert msg.properties is not None
+    assert ("sent-by", "test") in msg.properties.UserProperty  # type: ignore[attr-defined]
     for client in (pub, sub):
         client.loop_stop()
         client.disconnect()

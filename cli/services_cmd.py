@@ -7,10 +7,16 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.context import app_context, fail
-from services import ServiceError, ServiceStack, ensure_influxd, ensure_mosquitto
+from services import (
+    ServiceError,
+    ServiceStack,
+    ensure_influxd,
+    ensure_mosquitto,
+    ensure_postgres,
+)
 
 app = typer.Typer(
-    help="Install and run private Mosquitto and InfluxDB instances on free loopback ports.\n\n"
+    help="Install and run private Mosquitto, InfluxDB and PostgreSQL on free loopback ports.\n\n"
     "They live in the services directory (setting services.dir, default .forewarn/services), "
     "not as system services. 'up' writes connection.toml there, which every other forewarn "
     "command reads, so after 'forewarn services up' the pipeline needs no further setup.",
@@ -25,20 +31,21 @@ def _stack(ctx: typer.Context) -> ServiceStack:
 
 @app.command()
 def install() -> None:
-    """Install Mosquitto (Debian package) and build influxd (cached; a cold build takes ~30 min)."""
+    """Install Mosquitto and PostgreSQL (Debian) and build influxd (cached; cold: ~5 min)."""
     try:
         console.print(f"mosquitto: {ensure_mosquitto(console.print)}")
         console.print(f"influxd:   {ensure_influxd(console.print)}")
+        console.print(f"postgres:  {ensure_postgres()}")
     except ServiceError as exc:
         fail(str(exc))
 
 
 @app.command()
 def up(ctx: typer.Context) -> None:
-    """Start both services (installing what is missing) and write their connection settings."""
+    """Start every service (installing what is missing) and write their connection settings."""
     stack = _stack(ctx)
     try:
-        with console.status("starting Mosquitto and InfluxDB..."):
+        with console.status("starting Mosquitto, InfluxDB and PostgreSQL..."):
             stack.up()
     except ServiceError as exc:
         fail(str(exc))
@@ -48,7 +55,7 @@ def up(ctx: typer.Context) -> None:
 
 @app.command()
 def down(ctx: typer.Context) -> None:
-    """Stop both services. Their data stays in the services directory."""
+    """Stop every service. Their data stays in the services directory."""
     stack = _stack(ctx)
     stack.down()
     console.print("services stopped")

@@ -1,6 +1,6 @@
 """Private instances of the real services Forewarn talks to, for development, tests and CI.
 
-Mosquitto is installed from Debian's packages; InfluxDB 2.x is built from source
+Mosquitto and PostgreSQL are installed from Debian's packages; InfluxDB 2.x is built from source
 and cached (see ``build-influxd.sh``). Nothing here is used in production, where
 the broker and database are configured, not started.
 """
@@ -14,6 +14,7 @@ from services.install import (
     influxd_path,
 )
 from services.mosquitto import Mosquitto
+from services.postgres import PostgreSQL, ensure_postgres
 from services.process import free_port
 from services.stack import ServiceStack, ServiceStatus
 
@@ -21,12 +22,14 @@ __all__ = [
     "InfluxDB",
     "InstallError",
     "Mosquitto",
+    "PostgreSQL",
     "ServiceError",
     "ServiceStack",
     "ServiceStatus",
     "StartError",
     "ensure_influxd",
     "ensure_mosquitto",
+    "ensure_postgres",
     "find_mqtt_client_tool",
     "free_port",
     "influxd_path",

@@ -64,8 +64,9 @@ class Daemon:
         pid = self.pid
         return pid is not None and pid_alive(pid)
 
-    def start(self, argv: list[str], ready: Callable[[], bool], timeout: float = 60.0) -> int:
-        """Start ``argv`` and wait until ``ready()`` is true; return the pid."""
+    def start(self, argv: list[str], ready: Callable[[], bool], timeout: float = 60.0,
+              user: str | None = None) -> int:
+        """Start ``argv`` (as ``user`` if given) and wait until ``ready()``; return the pid."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
             proc = subprocess.Popen(
@@ -75,6 +76,9 @@ class Daemon:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                user=user,
+                group=user,
+                extra_groups=[] if user else None,
             )
         self.pid_file.write_text(str(proc.pid))
         deadline = time.monotonic() + timeout

@@ -1,4 +1,4 @@
-"""Mosquitto and InfluxDB together: ``forewarn services up|down|status`` and the test fixtures.
+"""Mosquitto, InfluxDB and PostgreSQL together: ``forewarn services up|down|status`` and the test fixtures.
 
 ``up`` starts private instances on free loopback ports in a scratch directory
 and writes ``connection.toml`` there; :func:`config.load_settings` reads that
@@ -18,6 +18,7 @@ import tomli_w
 from config import CONNECTION_FILE
 from services.influxdb import InfluxDB
 from services.mosquitto import Mosquitto
+from services.postgres import PostgreSQL
 from services.process import free_port
 
 STATE_FILE = "services.json"
@@ -39,6 +40,7 @@ class ServiceStack:
         state = self._read_state()
         self.mosquitto = Mosquitto(self.workdir, port=state.get("mqtt_port") or free_port())
         self.influxdb = InfluxDB(self.workdir, port=state.get("influx_port") or free_port())
+        self.postgres = PostgreSQL(self.workdir, port=state.get("postgres_port") or free_port())
         if state.get("influx_token"):
             self.influxdb.token = state["influx_token"]
 
@@ -61,6 +63,7 @@ class ServiceStack:
         state = {
             "mqtt_port": self.mosquitto.port,
             "influx_port": self.influxdb.port,
+            "postgres_port": self.postgres.port,
             "influx_token": self.influxdb.token,
         }
         self._write_private(self.state_file, json.dumps(state, indent=2))
@@ -83,19 +86,22 @@ class ServiceStack:
                 "bucket": self.influxdb.bucket,
                 "token": self.influxdb.token,
             },
+            "tickets": {"url": self.postgres.url},
         }
 
     def up(self) -> None:
-        """Install what is missing and start both services (already running ones are kept)."""
+        """Install what is missing and start every service (already running ones are kept)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._write_state()
         self.mosquitto.start()
         self.influxdb.start()
+        self.postgres.start()
         self._write_state()
 
     def down(self) -> None:
         self.mosquitto.stop()
         self.influxdb.stop()
+        self.postgres.stop()
         self.connection_file.unlink(missing_ok=True)
 
     def status(self) -> list[ServiceStatus]:
@@ -104,4 +110,6 @@ class ServiceStack:
                           self.mosquitto.daemon.pid),
             ServiceStatus("influxdb", self.influxdb.healthy(), self.influxdb.url,
                           self.influxdb.daemon.pid),
+            ServiceStatus("postgresql", self.postgres.healthy(), self.postgres.url,
+                          self.postgres.daemon.pid),
         ]

@@ -77,7 +77,7 @@ def test_services_up_status_down_through_the_command_line(tmp_path: Path) -> Non
         assert (tmp_path / "svc" / "connection.toml").is_file()
         status = run("services", "status", env=env)
         assert status.returncode == 0, status.stdout
-        assert status.stdout.count("running") == 2
+        assert status.stdout.count("running") == 3
         shown = run("config", env=env)
         assert "127.0.0.1:1883" not in shown.stdout  # the private port, not the default
     finally:

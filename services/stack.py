@@ -1,4 +1,4 @@
-"""Mosquitto, InfluxDB and PostgreSQL together: ``forewarn services up|down|status`` and the test fixtures.
+"""Mosquitto, InfluxDB and PostgreSQL together: `forewarn services` and the test fixtures.
 
 ``up`` starts private instances on free loopback ports in a scratch directory
 and writes ``connection.toml`` there; :func:`config.load_settings` reads that

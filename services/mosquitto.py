@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,9 @@ CONFIG_TEMPLATE = """\
 listener {port} {host}
 protocol mqtt
 allow_anonymous true
+# Run as the user who started it (as root, mosquitto would switch to user "mosquitto",
+# which cannot write the data directory, and persistence would silently fail).
+user {user}
 persistence true
 persistence_location {data}/
 autosave_interval 1
@@ -47,7 +51,8 @@ class Mosquitto:
         data = self.workdir / "mosquitto-data"
         data.mkdir(parents=True, exist_ok=True)
         conf = self.workdir / "mosquitto.conf"
-        conf.write_text(CONFIG_TEMPLATE.format(port=self.port, host=self.host, data=data))
+        conf.write_text(CONFIG_TEMPLATE.format(port=self.port, host=self.host, data=data,
+                                               user=getpass.getuser()))
         return conf
 
     def healthy(self) -> bool:

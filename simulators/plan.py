@@ -8,7 +8,8 @@ A plan file is JSON, a list of objects (or ``{"faults": [...]}``)::
       "sensor": "supply_temp"}]
 
 ``onset`` is an ISO time, ``onset_day`` days after the run's start; a missing
-``progression_days`` is drawn from the fault's usual range; ``sensor`` only
+``progression_days`` is drawn from the fault's usual range (``electronic`` faults
+have none: they fail at onset); ``sensor`` only
 applies to sensor faults (drawn at random when missing). A device has at most one fault.
 """
 
@@ -59,6 +60,8 @@ def _draw(rng: np.random.Generator, device_id: str, fault: FaultType, onset_s: f
           progression_days: float | None = None, sensor: str | None = None) -> PlannedFault:
     lo, hi = FAULTS[fault].progression_days
     days = float(rng.uniform(lo, hi)) if progression_days is None else float(progression_days)
+    if hi == 0:  # sudden: fails at onset whatever the plan says
+        days = 0.0
     shape = float(rng.uniform(1.3, 2.6))
     sensor, drift = _sensor_details(fault, rng, sensor)
     return PlannedFault(device_id, fault, float(onset_s), days * DAY, shape, sensor, drift)

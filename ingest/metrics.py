@@ -40,8 +40,8 @@ class IngestMetrics:
                          "in the last write", registry=r)
         self.pending = Gauge("forewarn_ingest_pending_messages",
                              "Messages received but not yet acknowledged", registry=r)
-        self.connected = Gauge("forewarn_ingest_connected", "1 while connected to the broker",
-                               registry=r)
+        self.connected = Gauge("forewarn_ingest_connected",
+                               "1 while connected and subscribed to the broker", registry=r)
 
     def serve(self, port: int, host: str = "127.0.0.1") -> None:
         """Serve ``/metrics`` on ``host:port`` from a daemon thread."""

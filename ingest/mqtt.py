@@ -60,6 +60,7 @@ class MQTTConsumer:
     def __init__(self, settings: MQTTSettings, handle: Callable[[Message], None], *,
                  client_id: str, receive_maximum: int, session_expiry_s: float,
                  on_connected: Callable[[bool], None] | None = None) -> None:
+        """``on_connected(True)`` once subscribed after each connect, ``(False)`` on a loss."""
         self.settings = settings
         self.client_id = client_id
         self._handle = handle
@@ -135,8 +136,6 @@ class MQTTConsumer:
                   for topic in subscriptions(self.settings.topic_prefix,
                                              self.settings.shared_group or None)]
         client.subscribe(topics)
-        if self._on_connected:
-            self._on_connected(True)
 
     def _subscribed_cb(self, client: paho.Client, userdata: object, mid: int,
                        reasons: list[ReasonCode], properties: Properties | None) -> None:
@@ -145,6 +144,8 @@ class MQTTConsumer:
             event(log, logging.ERROR, "subscribe_refused", reasons=",".join(failed))
         else:
             self.subscribed.set()
+            if self._on_connected:
+                self._on_connected(True)
 
     def _disconnected(self, client: paho.Client, userdata: object,
                       flags: paho.DisconnectFlags, reason: ReasonCode,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ingest.contract import Mode
 from simulators.devices import SIGNAL_INDEX
 from simulators.faults import FaultType
 from simulators.fleet import MODES, DeviceEvent, Fleet
@@ -38,7 +39,7 @@ class Run:
         return self.true_values[:, device, SIGNAL_INDEX[name]]
 
     def in_mode(self, mode: str, device: int | slice = slice(None)) -> np.ndarray:
-        return np.asarray(self.modes[:, device] == MODES.index(mode))  # type: ignore[arg-type]
+        return np.asarray(self.modes[:, device] == MODES.index(Mode(mode)))
 
     @classmethod
     def concat(cls, runs: Sequence[Run]) -> Run:
@@ -52,7 +53,12 @@ class Run:
 
 def simulate(fleet: Fleet, steps: int) -> Run:
     """Step ``fleet`` ``steps`` times and keep everything."""
-    times, values, modes, true, ice, events = [], [], [], [], [], []
+    times: list[float] = []
+    values: list[np.ndarray] = []
+    modes: list[np.ndarray] = []
+    true: list[np.ndarray] = []
+    ice: list[np.ndarray] = []
+    events: list[tuple[float, DeviceEvent]] = []
     for _ in range(steps):
         frame = fleet.step()
         times.append(frame.t_s)

@@ -11,7 +11,7 @@ import pytest
 
 from simulators.devices import SIGNAL_INDEX
 from simulators.faults import FAULTS, FaultType
-from simulators.fleet import MODES, Fleet
+from simulators.fleet import Fleet
 from simulators.ground_truth import parse_iso
 from simulators.testing import Run, one_fault_each, simulate
 
@@ -166,7 +166,7 @@ def test_a_broken_unit_stops_heating_and_reports_its_error_code(
     elif kind is not FaultType.DEFROST_MALFUNCTION:
         assert t_fail == FAILURE
     after = faulty.times >= t_fail
-    assert (faulty.modes[after, d] == MODES.index("fault")).all()  # type: ignore[arg-type]
+    assert faulty.in_mode("fault", d)[after].all()
     for signal in ("compressor_hz", "heat_output_w", "fan_rpm", "backup_heater_w"):
         assert (faulty.signal(signal, d)[after] == 0).all(), signal
     record = faulty.fleet.ground_truth().for_device(faulty.fleet.device_ids[d])

@@ -9,7 +9,7 @@ import pytest
 
 from ingest.contract import SIGNALS
 from simulators.devices import CP_WATER, SIGNAL_INDEX, SIGNAL_NAMES
-from simulators.fleet import MODES, Fleet
+from simulators.fleet import Fleet
 from simulators.testing import Run, simulate
 
 JAN_1_2026 = 1_767_225_600.0
@@ -32,7 +32,7 @@ def _all(run: Run, name: str) -> np.ndarray:
 
 
 def _mode(run: Run, mode: str) -> np.ndarray:
-    return run.modes == MODES.index(mode)  # type: ignore[arg-type]
+    return run.in_mode(mode)
 
 
 def test_every_contract_signal_is_sent_within_its_range(healthy_year_sample: Run) -> None:

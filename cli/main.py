@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from cli import ingest_cmd, services_cmd
+from cli import ingest_cmd, score_cmd, services_cmd
 from cli.context import AppContext, app_context, fail
 
 app = typer.Typer(
@@ -32,6 +32,7 @@ app = typer.Typer(
 )
 app.add_typer(services_cmd.app, name="services")
 app.add_typer(ingest_cmd.app, name="ingest")
+app.command("score")(score_cmd.score)
 console = Console()
 
 

@@ -39,8 +39,10 @@ class FleetPublisher:
         self.settings = settings
         self.wire = wire
         self.max_in_flight = max_in_flight
-        self.in_flight = 0
         self.acknowledged = 0
+        self._pending = [0] * len(wire.devices)  # unacknowledged, per device
+        self._total = 0  # over all devices
+        self._parked = 0  # of devices whose connection dropped: resent when they reconnect
         self._sel = selectors.DefaultSelector()
         self._connected = [False] * len(wire.devices)
         self._refused: dict[int, str] = {}
@@ -70,18 +72,29 @@ class FleetPublisher:
         c.on_socket_close = self._on_socket_close
         return c
 
+    @property
+    def in_flight(self) -> int:
+        """Messages the broker has not acknowledged yet, of the devices that are connected."""
+        return self._total - self._parked
+
     # paho callbacks -----------------------------------------------------------------------
     def _on_connect(self, client: Any, index: int, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
             self._refused[index] = str(reason)
-        else:
+        elif not self._connected[index]:
             self._connected[index] = True
+            self._parked -= self._pending[index]
 
     def _on_disconnect(self, client: Any, index: int, flags: Any, reason: Any, props: Any) -> None:
-        self._connected[index] = False
+        if self._connected[index]:
+            self._connected[index] = False
+            self._parked += self._pending[index]
 
     def _on_publish(self, client: Any, index: int, mid: int, reason: Any, props: Any) -> None:
-        self.in_flight -= 1
+        self._pending[index] -= 1
+        self._total -= 1
+        if not self._connected[index]:
+            self._parked -= 1
         self.acknowledged += 1
         self._last_ack = time.monotonic()
 
@@ -137,7 +150,7 @@ class FleetPublisher:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
             self._clients[index].loop_read()
-        self._connected[index] = False
+        self._on_disconnect(None, index, None, None, None)
 
     def reconnect(self, index: int, ts_ms: int) -> None:
         self._open(index, ts_ms, first=False)
@@ -159,7 +172,10 @@ class FleetPublisher:
                                                     retain=message.retain)
         if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
             raise PublishError("paho's outgoing queue is full")
-        self.in_flight += 1
+        self._pending[message.device] += 1
+        self._total += 1
+        if not self._connected[message.device]:
+            self._parked += 1
 
     def publish_all(self, messages: Iterable[Outgoing]) -> None:
         for message in messages:

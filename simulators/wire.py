@@ -46,8 +46,9 @@ class Realism:
     malformed_share: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("offline_per_day", "duplicate_share", "out_of_order_share",
-                     "malformed_share"):
+        if self.offline_per_day < 0:
+            raise ValueError(f"offline_per_day {self.offline_per_day} must not be negative")
+        for name in ("duplicate_share", "out_of_order_share", "malformed_share"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} {value} must be between 0 and 1")
@@ -122,6 +123,7 @@ class Wire:
                 out.messages.append(Outgoing(i, self.topic(i, Channel.TELEMETRY),
                                              batch_payload(backlog[k:k + BACKLOG_BATCH])))
         leaving = (self.offline_until < 0) & (draws[0] < r.offline_per_day * interval_s / 86_400)
+        leaving[back] = False  # just back: stays for at least one reading
         for i in np.flatnonzero(leaving).tolist():
             lo, hi = r.offline_hours
             self.offline_until[i] = t + (lo + (hi - lo) * draws[1, i]) * 3600.0

@@ -1,0 +1,87 @@
+"""What devices send: contract payloads, and optional untidiness that ingest must cope with."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import Counter
+
+from ingest.contract import DeviceTopic
+from simulators.fleet import Fleet
+from simulators.wire import Outgoing, Realism, Wire
+
+START = 1_767_225_600.0
+
+
+def _run(realism: Realism, steps: int = 400, n: int = 20) -> tuple[Wire, list[Outgoing], list]:
+    fleet = Fleet(n, seed=2, start_s=START, interval_s=60)
+    wire = Wire(fleet.devices, realism, seed=2)
+    messages, drops = list(wire.hello(fleet.start_s * 1000)), []
+    for _ in range(steps):
+        step = wire.step(fleet.step(), 60)
+        messages.extend(step.messages)
+        drops.extend(step.disconnect)
+    return wire, messages, drops
+
+
+def _telemetry(messages: list[Outgoing]) -> list[Outgoing]:
+    return [m for m in messages if m.topic.endswith("/telemetry")]
+
+
+def test_tidy_devices_send_one_contract_reading_per_step_and_retained_meta() -> None:
+    wire, messages, drops = _run(Realism(), steps=10, n=3)
+    assert not drops
+    telemetry = _telemetry(messages)
+    assert len(telemetry) == 30
+    reading = json.loads(telemetry[0].payload)
+    assert set(reading) == {"ts", "seq", "mode", "signals"}
+    assert reading["ts"] == int(START * 1000) and reading["seq"] == 1
+    assert len(reading["signals"]) == 20
+    topic = DeviceTopic.parse(telemetry[0].topic)
+    assert topic.device_id == wire.devices[0].device_id and topic.site == wire.devices[0].site
+    meta = [m for m in messages if m.topic.endswith("/meta")]
+    status = [m for m in messages if m.topic.endswith("/status")]
+    assert len(meta) == 3 and all(m.retain for m in meta + status)
+    assert json.loads(status[0].payload) == {"state": "online", "ts": int(START * 1000)}
+
+
+def test_offline_devices_send_their_backlog_as_batches_when_they_return() -> None:
+    wire, messages, drops = _run(Realism(offline_per_day=20.0, offline_hours=(0.2, 1.0)))
+    assert drops
+    seqs: dict[int, list[int]] = {}
+    batches = 0
+    for m in _telemetry(messages):
+        body = json.loads(m.payload)
+        readings = body.get("readings", [body])
+        batches += "readings" in body
+        seqs.setdefault(m.device, []).extend(r["seq"] for r in readings)
+    assert batches > 0
+    # nothing lost: every device's readings arrive, except a backlog still held at the end
+    for device, got in seqs.items():
+        held = len(wire._backlog[device])
+        assert sorted(got) == list(range(1, 401 - held))
+
+
+def test_duplicates_out_of_order_and_malformed_messages_come_in_small_shares() -> None:
+    realism = Realism(duplicate_share=0.02, out_of_order_share=0.02, malformed_share=0.02)
+    _, messages, _ = _run(realism)
+    telemetry = _telemetry(messages)
+    bad, good = [], []
+    for m in telemetry:
+        try:
+            body = json.loads(m.payload)
+            supply = body["signals"].get("supply_temp")
+            valid = "ts" in body and isinstance(supply, float | int) and supply < 100
+        except (ValueError, UnicodeDecodeError):
+            valid = False
+        (good if valid else bad).append((m.device, body if valid else None))
+    assert 0.01 < len(bad) / len(telemetry) < 0.04
+    keys = Counter((d, b["seq"]) for d, b in good)
+    duplicates = sum(c - 1 for c in keys.values())
+    assert 0.01 < duplicates / len(keys) < 0.04
+    assert len(keys) >= 20 * 400 - 20  # all but the few held back at the very end
+    swapped = 0
+    for device in range(20):
+        order = [b["seq"] for d, b in good if d == device]
+        swapped += sum(1 for a, b in itertools.pairwise(order) if b < a)
+    assert swapped > 20

@@ -67,7 +67,7 @@ class Scores:
             f1=float(f1_score(truth, predicted, zero_division=0)),
             far=float(fp / max(fp + tn, 1)),
             mar=float(fn / max(fn + tp, 1)),
-            rows=int(len(truth)),
+            rows=len(truth),
             anomalous_rows=int(tp + fn),
         )
 

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from cli import ingest_cmd, score_cmd, services_cmd
+from cli import ingest_cmd, score_cmd, services_cmd, simulate_cmd
 from cli.context import AppContext, app_context, fail
 
 app = typer.Typer(
@@ -33,6 +33,7 @@ app = typer.Typer(
 app.add_typer(services_cmd.app, name="services")
 app.add_typer(ingest_cmd.app, name="ingest")
 app.command("score")(score_cmd.score)
+app.command("simulate")(simulate_cmd.simulate)
 console = Console()
 
 
@@ -84,13 +85,6 @@ def api(ctx: typer.Context) -> None:
     """Serve the REST API and the planner web app."""
     app_context(ctx).settings  # noqa: B018
     _not_yet("api", "the API issue")
-
-
-@app.command()
-def simulate(ctx: typer.Context) -> None:
-    """Run a simulated heat-pump fleet with injected faults and known ground truth."""
-    app_context(ctx).settings  # noqa: B018
-    _not_yet("simulate", "the simulator issue")
 
 
 @app.command()

@@ -81,6 +81,11 @@ class DeviceParams:
         return len(self.capacity_w)
 
 
+def device_ids(n: int, id_prefix: str = "sim") -> list[str]:
+    """The ids of a fleet of ``n``: ``<prefix>-00000``, ``<prefix>-00001``, ..."""
+    return [f"{id_prefix}-{i:05d}" for i in range(n)]
+
+
 def build_fleet(n: int, seed: int, climates: list[str] | None = None,
                 id_prefix: str = "sim") -> tuple[list[DeviceInfo], DeviceParams, list[str]]:
     """Build ``n`` devices. Returns their infos, their parameters and the climate list used."""
@@ -162,9 +167,10 @@ def build_fleet(n: int, seed: int, climates: list[str] | None = None,
     installed = rng.integers(int(datetime(2015, 1, 1, tzinfo=UTC).timestamp() // 86400),
                              int(datetime(2025, 6, 1, tzinfo=UTC).timestamp() // 86400), n)
     vulnerable = rng.random(n) < 0.08
+    ids = device_ids(n, id_prefix)
     for i in range(n):
         m, c = pick[i], CLIMATES[names[clim[i]]]
-        device_id = f"{id_prefix}-{i:05d}"
+        device_id = ids[i]
         meta = {
             "model": m.name,
             "firmware": m.firmware[i % len(m.firmware)],

@@ -3,7 +3,9 @@
 Classical multivariate statistical process monitoring [1]_ [2]_: features are standardised on the
 training rows, principal components keep ``variance`` of the training variance, T² measures how
 far a row lies *within* the usual pattern, SPE how far it lies *off* it (a broken correlation).
-Each statistic is divided by its training ``quantile`` and the row scores the larger of the two.
+Each statistic is divided by its training ``quantile``; the row scores the square root of the
+larger ratio, so scores are distances (like z-values) and threshold factors mean the same as for
+the other detectors.
 
 References
 ----------
@@ -24,7 +26,7 @@ from detect.generic.base import FloatArray, check_rows, scale_floor
 
 
 class PCADetector:
-    """Score = max(T² / T²_ref, SPE / SPE_ref), references from the training rows.
+    """Score = sqrt(max(T² / T²_ref, SPE / SPE_ref)), references from the training rows.
 
     >>> rng = np.random.default_rng(3)
     >>> latent = rng.normal(size=(600, 1))
@@ -76,4 +78,4 @@ class PCADetector:
         t2, spe = self._statistics(rows)
         assert self._fitted is not None
         _, _, _, t2_ref, spe_ref = self._fitted
-        return np.asarray(np.maximum(t2 / t2_ref, spe / spe_ref), dtype=np.float64)
+        return np.asarray(np.sqrt(np.maximum(t2 / t2_ref, spe / spe_ref)), dtype=np.float64)

@@ -143,6 +143,13 @@ class DetectSettings(_Section):
     score_interval: PositiveSeconds = Field(3600.0, description="model scoring")
     retrain_interval: PositiveSeconds = Field(86400.0, description="model retraining")
     silence_after: PositiveSeconds = Field(1800.0, description="a device is silent after this")
+    quick_lookback: PositiveSeconds = Field(1800.0, description="raw readings quick checks read")
+    score_lookback: PositiveSeconds = Field(14 * 86_400.0, description="history scoring reads")
+    train_window: PositiveSeconds = Field(60 * 86_400.0, description="history a retrain fits on")
+    models_dir: Path = Field(Path(".forewarn/models"), description="versioned device models")
+    findings_path: Path = Field(Path(".forewarn/findings.jsonl"),
+                                description="findings for dispatch (JSON lines)")
+    misfire_grace: PositiveSeconds = Field(600.0, description="a late run still runs within this")
 
 
 class IngestSettings(_Section):

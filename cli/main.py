@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from cli import ingest_cmd, score_cmd, services_cmd, simulate_cmd
+from cli import detect_cmd, ingest_cmd, score_cmd, services_cmd, simulate_cmd
 from cli.context import AppContext, app_context, fail
 
 app = typer.Typer(
@@ -66,11 +66,7 @@ def _not_yet(stage: str, issue: str) -> None:
     fail(f"'forewarn {stage}' is not built yet ({issue}).", code=3)
 
 
-@app.command()
-def detect(ctx: typer.Context) -> None:
-    """Run the scheduled detectors over stored telemetry and hand findings to dispatch."""
-    app_context(ctx).settings  # noqa: B018
-    _not_yet("detect", "the detect issue")
+app.command("detect")(detect_cmd.detect)
 
 
 @app.command()

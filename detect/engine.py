@@ -1,0 +1,80 @@
+"""The decision step and the engine: scores in, findings out, for one device window.
+
+Detectors only score (:mod:`detect.detector`); :class:`Engine` runs those of a
+cadence, keeps the scores at or above their threshold, diagnoses them and, for a
+degrading fault, extrapolates the failure window. Pure: the same engine runs in the
+live runner and in the evaluation replay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from detect.detector import Cadence, Detector, DeviceWindow, Score
+from detect.diagnosis import Diagnosis, diagnose
+from detect.drift import ResidualCusum, ResidualEwma
+from detect.findings import Finding
+from detect.multivariate import ResidualT2
+from detect.residuals import residuals
+from detect.rules import ErrorCodes, PhysicalLimits, Silence
+from detect.sensors import SensorDrift, SensorDropout, StuckSensor
+from detect.ttf import time_to_failure
+
+
+def default_detectors(silence_after_s: float = 1800.0) -> list[Detector]:
+    """Every heat-pump detector with its default settings."""
+    return [ErrorCodes(), Silence(silence_after_s), PhysicalLimits(), SensorDropout(),
+            StuckSensor(), SensorDrift(), ResidualEwma(), ResidualCusum(), ResidualT2()]
+
+
+def decide(scores: Sequence[Score], thresholds: Mapping[str, float]) -> list[Score]:
+    """The scores at or above their detector's threshold."""
+    return [s for s in scores if s.value >= thresholds.get(s.detector, float("inf"))]
+
+
+@dataclass
+class Engine:
+    """Runs detectors on a window and turns the scores that cross a threshold into findings."""
+
+    detectors: list[Detector] = field(default_factory=default_detectors)
+    thresholds: dict[str, float] = field(default_factory=dict)
+    signature_detector: str = "residual_ewma"
+
+    def __post_init__(self) -> None:
+        self.thresholds = {d.name: d.threshold for d in self.detectors} | self.thresholds
+
+    def scores(self, window: DeviceWindow, cadence: Cadence | None = None) -> list[Score]:
+        return [s for d in self.detectors if cadence is None or d.cadence == cadence
+                for s in d.score(window)]
+
+    def run(self, window: DeviceWindow, cadence: Cadence | None = None) -> list[Finding]:
+        """Findings for ``window`` from the detectors of ``cadence`` (all when None)."""
+        scores = self.scores(window, cadence)
+        fired = decide(scores, self.thresholds)
+        if not fired:
+            return []
+        signature = next((s.shift for s in scores if s.detector == self.signature_detector), None)
+        version = window.model.version if window.model else None
+        findings = []
+        for s in fired:
+            diag = diagnose(s.detector, signature or s.shift, s.details)
+            if s.detector in ("sensor_drift",) and signature:
+                diag = _prefer_mechanical(diag, signature)
+            findings.append(Finding.from_score(s, self.thresholds[s.detector], diag,
+                                               self._ttf(window, diag), version))
+        return findings
+
+    def _ttf(self, window: DeviceWindow, diag: Diagnosis):  # type: ignore[no-untyped-def]
+        if diag.remedy != "visit":
+            return None
+        res = residuals(window, 14)
+        return time_to_failure(res, diag.fault, window.now_ms) if res else None
+
+
+def _prefer_mechanical(diag: Diagnosis, signature: Mapping[str, float]) -> Diagnosis:
+    """A consistency trend may come from a machine fault too: trust the full signature then."""
+    from detect.diagnosis import diagnose_shift
+
+    full = diagnose_shift(signature)
+    return full if full.remedy == "visit" and full.confidence >= 0.6 else diag

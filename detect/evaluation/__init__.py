@@ -1,0 +1,1 @@
+"""Evaluation: simulate a fleet with faults, backfill it, replay the detectors, score them."""

@@ -1,0 +1,117 @@
+"""Signals of one device over time as numpy arrays: the plain data every detector reads.
+
+A :class:`Frame` is the detect stage's own view of a store's
+:class:`~ingest.store.base.SignalFrame`: ``times_ms`` (sorted), and one float
+column per signal with NaN for a missing value. :func:`downsample` averages
+epoch-aligned windows exactly as the stores do (``aggregateWindow(fn: mean)``),
+so detectors see the same hourly means live and in a replay.
+
+>>> f = Frame("hp-1", np.array([0, 60_000, 3_600_000]), {"x": np.array([1.0, 3.0, 5.0])})
+>>> hourly = downsample(f, 3_600_000)
+>>> hourly.times_ms.tolist(), hourly["x"].tolist()
+([0, 3600000], [2.0, 5.0])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ingest.store.base import SignalFrame
+
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Signals of ``device_id``: ``columns[name][i]`` is the value at ``times_ms[i]`` (or NaN)."""
+
+    device_id: str
+    times_ms: np.ndarray
+    columns: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.times_ms)
+        for name, col in self.columns.items():
+            if len(col) != n:
+                raise ValueError(f"column {name!r} has {len(col)} values for {n} times")
+
+    def __len__(self) -> int:
+        return len(self.times_ms)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        """The column ``name``; all NaN when the device never sent it."""
+        col = self.columns.get(name)
+        return col if col is not None else np.full(len(self.times_ms), np.nan)
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self.columns)
+
+    def matrix(self, names: Iterable[str]) -> np.ndarray:
+        """The columns ``names`` side by side: shape ``(len(self), len(names))``."""
+        cols = [self[n] for n in names]
+        if not cols:
+            return np.empty((len(self), 0))
+        return np.column_stack(cols)
+
+    def between(self, start_ms: int, stop_ms: int) -> Frame:
+        """The rows in ``[start_ms, stop_ms)``."""
+        lo, hi = np.searchsorted(self.times_ms, [start_ms, stop_ms], side="left")
+        return Frame(self.device_id, self.times_ms[lo:hi],
+                     {k: v[lo:hi] for k, v in self.columns.items()})
+
+    @classmethod
+    def empty(cls, device_id: str) -> Frame:
+        return cls(device_id, np.empty(0, dtype=np.int64), {})
+
+    @classmethod
+    def from_signal_frame(cls, frame: SignalFrame) -> Frame:
+        """Convert a store's frame (``None`` for missing) into arrays (NaN for missing)."""
+        times = np.asarray(frame.times_ms, dtype=np.int64)
+        columns = {name: np.array([np.nan if v is None else v for v in values], dtype=float)
+                   for name, values in frame.columns.items()}
+        return cls(frame.device_id, times, columns)
+
+
+def downsample(frame: Frame, every_ms: int) -> Frame:
+    """Mean of each column over epoch-aligned windows of ``every_ms``; empty windows left out."""
+    if len(frame) == 0:
+        return frame
+    bins = frame.times_ms - frame.times_ms % every_ms
+    starts, index = np.unique(bins, return_inverse=True)
+    columns = {}
+    for name, col in frame.columns.items():
+        ok = ~np.isnan(col)
+        sums = np.bincount(index[ok], weights=col[ok], minlength=len(starts))
+        counts = np.bincount(index[ok], minlength=len(starts))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            columns[name] = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    keep = np.zeros(len(starts), bool)
+    for col in columns.values():
+        keep |= ~np.isnan(col)
+    return Frame(frame.device_id, starts[keep], {k: v[keep] for k, v in columns.items()})
+
+
+def daily_means(times_ms: np.ndarray, values: np.ndarray, now_ms: int,
+                days: int) -> np.ndarray:
+    """Mean of ``values`` (rows x columns, NaN ignored) per day counted back from ``now_ms``.
+
+    Row ``days - 1`` is the last 24 h; NaN where a day has no value.
+    """
+    day = days - 1 - (now_ms - 1 - np.asarray(times_ms, dtype=np.int64)) // DAY_MS
+    inside = (day >= 0) & (day < days)
+    v = values[inside]
+    d = day[inside]
+    ok = ~np.isnan(v)
+    cols = values.shape[1]
+    cell = (d[:, None] * cols + np.arange(cols)[None, :]).ravel()
+    sums = np.bincount(cell, weights=np.where(ok, v, 0.0).ravel(),
+                       minlength=days * cols).reshape(days, cols)
+    counts = np.bincount(cell, weights=ok.ravel().astype(float),
+                         minlength=days * cols).reshape(days, cols)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)

@@ -1,0 +1,179 @@
+"""``forewarn detect``: the live runner. Reads windows from the telemetry store, runs the
+engine on an APScheduler schedule and hands findings to a :class:`~detect.sink.FindingSink`.
+
+Three jobs, intervals from :class:`config.DetectSettings`:
+
+* **quick** (every few minutes): rules on recent raw readings, events, silence;
+* **score** (hourly): the learned-normal detectors on hourly means (aggregation is
+  pushed into the store: Flux ``aggregateWindow`` for InfluxDB);
+* **retrain** (daily): refit device models, save a new model version.
+
+All jobs share one worker thread, so runs never overlap; each job has
+``max_instances=1`` and ``coalesce=True``, so missed runs collapse into one. A
+failure while handling one device is logged and counted and never stops the
+others. With ``shard``, the runner only handles the devices its shard owns.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from config import DetectSettings
+from detect.detector import Cadence, DeviceWindow
+from detect.engine import Engine
+from detect.errors import NoModelError
+from detect.frame import HOUR_MS, Frame
+from detect.normal import ALL_SIGNALS
+from detect.registry import ModelRegistry, ModelSet
+from detect.shard import Shard
+from detect.sink import FindingSink
+from detect.training import RetrainPolicy, fleet_prior, retrain
+from ingest.store.base import TelemetryStore
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], float]
+
+
+@dataclass
+class CycleReport:
+    job: str
+    now_ms: int
+    devices: int = 0
+    findings: int = 0
+    failures: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+class DetectRunner:
+    """Runs detector cycles for the devices of one shard."""
+
+    def __init__(self, store: TelemetryStore, sink: FindingSink, settings: DetectSettings,
+                 registry: ModelRegistry | None = None, engine: Engine | None = None,
+                 shard: Shard = Shard(), clock: Clock = time.time) -> None:
+        self.store, self.sink, self.settings = store, sink, settings
+        self.registry = registry or ModelRegistry(settings.models_dir)
+        self.engine = engine or Engine()
+        self.shard, self.clock = shard, clock
+        self.reports: list[CycleReport] = []
+        self._scheduler: BackgroundScheduler | None = None
+        try:
+            self.models = self.registry.load()
+        except NoModelError:
+            self.models = ModelSet()
+
+    def _now_ms(self, now_ms: int | None) -> int:
+        return int(self.clock() * 1000) if now_ms is None else now_ms
+
+    def devices(self) -> list[str]:
+        """The devices this shard owns, among those heard from in the scoring lookback."""
+        since = int(self.clock() * 1000 - self.settings.score_lookback * 1000)
+        return [d.device_id for d in self.store.devices(max(since, 0))
+                if self.shard.owns(d.device_id)]
+
+    def window(self, device_id: str, now_ms: int, cadence: Cadence) -> DeviceWindow:
+        """What the detectors of ``cadence`` need for ``device_id`` at ``now_ms``."""
+        quick_ms = int(self.settings.quick_lookback * 1000)
+        recent = Frame.from_signal_frame(
+            self.store.read_signals(device_id, now_ms - quick_ms, now_ms))
+        last = int(recent.times_ms[-1]) if len(recent) else None
+        if last is None:
+            summary = next((d for d in self.store.devices() if d.device_id == device_id), None)
+            last = summary.last_reading_ms if summary else None
+        hourly = Frame.empty(device_id)
+        if cadence == "model":
+            start = now_ms - int(self.settings.score_lookback * 1000)
+            hourly = Frame.from_signal_frame(self.store.read_signals(
+                device_id, start, now_ms, ALL_SIGNALS, every_ms=HOUR_MS))
+        events = tuple(self.store.events(device_id, now_ms - 6 * HOUR_MS, now_ms + 1))
+        return DeviceWindow(device_id, now_ms, recent, hourly, events, last,
+                            self.models.models.get(device_id))
+
+    def _cycle(self, job: str, cadence: Cadence, now_ms: int | None) -> CycleReport:
+        now = self._now_ms(now_ms)
+        started = time.perf_counter()
+        report = CycleReport(job, now)
+        for device_id in self.devices():
+            report.devices += 1
+            try:
+                findings = self.engine.run(self.window(device_id, now, cadence), cadence)
+                self.sink.put(findings)
+                report.findings += len(findings)
+            except Exception as exc:  # one device must never stop the others
+                log.exception("%s: device %s failed", job, device_id)
+                report.failures[device_id] = f"{type(exc).__name__}: {exc}"
+        report.seconds = time.perf_counter() - started
+        self.reports.append(report)
+        log.info("%s cycle: %d devices, %d findings, %d failures in %.1f s", job,
+                 report.devices, report.findings, len(report.failures), report.seconds)
+        return report
+
+    def quick_cycle(self, now_ms: int | None = None) -> CycleReport:
+        return self._cycle("quick", "quick", now_ms)
+
+    def score_cycle(self, now_ms: int | None = None) -> CycleReport:
+        return self._cycle("score", "model", now_ms)
+
+    def retrain_cycle(self, now_ms: int | None = None) -> CycleReport:
+        """Refit every device's model; save a new version (the previous one stays)."""
+        now = self._now_ms(now_ms)
+        started = time.perf_counter()
+        report = CycleReport("retrain", now)
+        policy = RetrainPolicy(train_days=self.settings.train_window / 86_400.0)
+        prior = self.models.prior
+        updated = dict(self.models.models)
+        for device_id in self.devices():
+            report.devices += 1
+            try:
+                start = now - int(self.settings.train_window * 1000)
+                hourly = Frame.from_signal_frame(self.store.read_signals(
+                    device_id, start, now, ALL_SIGNALS, every_ms=HOUR_MS))
+                model = retrain(hourly, now, updated.get(device_id), prior, policy)
+                if model is not None:
+                    updated[device_id] = model
+            except Exception as exc:
+                log.exception("retrain: device %s failed; it keeps its model", device_id)
+                report.failures[device_id] = f"{type(exc).__name__}: {exc}"
+        if updated:
+            new = ModelSet(0, updated, fleet_prior(updated.values())
+                           if len(updated) >= 5 else prior, now)
+            new.version = self.registry.save(new, now)
+            self.models = new
+        report.seconds = time.perf_counter() - started
+        self.reports.append(report)
+        return report
+
+    # -- scheduling -----------------------------------------------------------------------
+
+    def start(self) -> BackgroundScheduler:
+        """Start the three jobs on a background scheduler (first runs at once)."""
+        scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1,
+                          "misfire_grace_time": int(self.settings.misfire_grace)})
+        s = self.settings
+        for job, seconds in ((self.retrain_cycle, s.retrain_interval),
+                             (self.quick_cycle, s.quick_interval),
+                             (self.score_cycle, s.score_interval)):
+            scheduler.add_job(job, IntervalTrigger(seconds=seconds), id=job.__name__,
+                              next_run_time=_now_dt())
+        scheduler.start()
+        self._scheduler = scheduler
+        return scheduler
+
+    def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None
+
+
+def _now_dt():  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)

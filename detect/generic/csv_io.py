@@ -199,10 +199,12 @@ def training_rows(
             limit = pd.Timestamp(until)
         except ValueError as exc:
             raise TimestampError(f"--train-until {until!r} is not a date/time") from exc
-        if (limit.tzinfo is None) != (table.timestamps.tz is None):
+        if limit.tzinfo is None and table.timestamps.tz is not None:
+            limit = limit.tz_localize(table.timestamps.tz)  # read in the data's own zone
+        elif limit.tzinfo is not None and table.timestamps.tz is None:
             raise TimestampError(
-                f"--train-until {until!r} and the timestamps must both have a time zone or "
-                "both have none"
+                f"--train-until {until!r} has a time zone but the timestamps have none; "
+                "leave the zone out"
             )
         n = int(table.timestamps.searchsorted(limit, side="right"))
         what = f"rows up to {until}"

@@ -147,3 +147,13 @@ def test_rows_are_written_back_unchanged_with_two_columns_added(tmp_path: Path) 
     assert lines[4].startswith(original[4] + ";")
     assert "1.50000" in lines[4]
     assert {line.rsplit(";", 1)[1] for line in lines[1:]} == {"0", "1"}
+
+
+def test_influxdb_style_utc_timestamps_work_with_a_plain_train_until(tmp_path: Path) -> None:
+    """A zone-less --train-until is read in the data's own zone."""
+    frame = make_frame().rename(columns={"timestamp": "_time"})
+    frame["_time"] = frame["_time"].str.replace(" ", "T") + "Z"
+    table = read_table(write(tmp_path, frame))
+    assert table.time_column == "_time"
+    assert training_rows(table, until="2024-01-01 00:04:59") == 300
+    assert training_rows(table, until="2024-01-01T01:04:59+01:00") == 300

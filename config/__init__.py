@@ -9,6 +9,7 @@ from config.loading import CONNECTION_FILE, DEFAULT_CONFIG_FILE, load_settings
 from config.settings import (
     APISettings,
     DetectSettings,
+    DispatchSettings,
     InfluxSettings,
     IngestSettings,
     MQTTSettings,
@@ -26,6 +27,7 @@ __all__ = [
     "ConfigError",
     "ConfigFileError",
     "DetectSettings",
+    "DispatchSettings",
     "InfluxSettings",
     "IngestSettings",
     "MQTTSettings",

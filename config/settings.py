@@ -152,6 +152,96 @@ class DetectSettings(_Section):
     misfire_grace: PositiveSeconds = Field(600.0, description="a late run still runs within this")
 
 
+DEFAULT_PRIORITY_WEIGHTS: dict[str, float] = {
+    "time_to_failure": 30.0, "confidence": 15.0, "cold_ahead": 20.0,
+    "weekend_or_holiday": 10.0, "sole_heat_source": 15.0, "vulnerable_household": 10.0,
+}
+_CHANNELS = ("email", "sms", "chat", "console")
+
+
+class DispatchSettings(_Section):
+    """Tickets, booking, customer messages and webhooks (``forewarn dispatch``)."""
+
+    visit_min_confidence: float = Field(0.6, ge=0, le=1, description="below: remote check")
+    watch_below_confidence: float = Field(0.3, ge=0, le=1, description="below: only watch")
+    suppress_days: float = Field(30.0, ge=0, description="quiet after a no-fault-found visit")
+    suppress_override_confidence: float = Field(0.9, ge=0, le=1)
+    clear_after_h: float = Field(72.0, gt=0, description="no new finding: closed as cleared")
+    priority_weights: dict[str, float] = Field(default_factory=lambda: dict(
+        DEFAULT_PRIORITY_WEIGHTS))
+    urgent_at: float = Field(60.0, ge=0, le=100, description="priority points for P1")
+    high_at: float = Field(35.0, ge=0, le=100, description="priority points for P2")
+    safety_margin_h: float = Field(24.0, ge=0, description="book this long before failure")
+    min_notice_h: float = Field(2.0, ge=0, description="earliest booking after now")
+    slot_minutes: int = Field(120, ge=15, le=720, description="one visit's promised window")
+    horizon_days: float = Field(10.0, gt=0, description="default deadline without a forecast")
+    country: str = Field("SE", pattern=r"^[A-Z]{2}$", description="holidays when a site has none")
+    timezone: str = "Europe/Stockholm"
+    language: Literal["sv", "en"] = "sv"
+    channels: tuple[str, ...] = ("console",)
+    email_from: str = "Forewarn service <service@forewarn.example>"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: Port = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    sms_gateway_url: str | None = None
+    chat_gateway_url: str | None = None
+    gateway_token: SecretStr | None = None
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret: SecretStr = SecretStr("development-only-webhook-secret")
+    max_attempts: int = Field(6, ge=1, le=50, description="then dead-lettered")
+    retry_base_s: PositiveSeconds = 30.0
+    retry_max_s: PositiveSeconds = 3600.0
+    http_timeout: PositiveSeconds = 10.0
+    labels_path: Path = Field(Path(".forewarn/labels.jsonl"),
+                              description="outcome labels and suppressions for detect")
+
+    @field_validator("channels")
+    @classmethod
+    def _known_channels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [c for c in value if c not in _CHANNELS]
+        if unknown:
+            raise ValueError(f"unknown channel(s) {unknown}: choose from {list(_CHANNELS)}")
+        return value
+
+    @field_validator("sms_gateway_url", "chat_gateway_url")
+    @classmethod
+    def _http_gateway(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("webhook_urls")
+    @classmethod
+    def _http_targets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+                raise ValueError(f"webhook target {url!r} must be an http:// or https:// URL")
+        return value
+
+    @field_validator("priority_weights")
+    @classmethod
+    def _known_weights(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = set(value) - set(DEFAULT_PRIORITY_WEIGHTS)
+        if unknown or any(w < 0 for w in value.values()):
+            raise ValueError(f"weights must be >= 0 and named from {list(DEFAULT_PRIORITY_WEIGHTS)}"
+                             f" (unknown: {sorted(unknown)})")
+        return {**DEFAULT_PRIORITY_WEIGHTS, **value}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DispatchSettings:
+        if self.high_at > self.urgent_at:
+            raise ValueError("high_at must not exceed urgent_at")
+        if self.watch_below_confidence > self.visit_min_confidence:
+            raise ValueError("watch_below_confidence must not exceed visit_min_confidence")
+        if "sms" in self.channels and not self.sms_gateway_url:
+            raise ValueError("channel 'sms' needs sms_gateway_url")
+        if "chat" in self.channels and not self.chat_gateway_url:
+            raise ValueError("channel 'chat' needs chat_gateway_url")
+        return self
+
+
 class IngestSettings(_Section):
     """The MQTT → telemetry-store worker."""
 
@@ -203,6 +293,7 @@ class Settings(BaseSettings):
     telemetry: TelemetrySettings = TelemetrySettings()
     tickets: TicketSettings = TicketSettings()
     detect: DetectSettings = DetectSettings()
+    dispatch: DispatchSettings = DispatchSettings()
     ingest: IngestSettings = IngestSettings()
     api: APISettings = APISettings()
     services: ServicesSettings = ServicesSettings()
@@ -214,4 +305,8 @@ class Settings(BaseSettings):
                 raise ValueError("influx.token must be set in production")
             if self.mqtt.username and self.mqtt.password is None:
                 raise ValueError("mqtt.password must be set when mqtt.username is (production)")
+            secret = self.dispatch.webhook_secret.get_secret_value()
+            weak = secret.startswith("development") or len(secret) < 16
+            if self.dispatch.webhook_urls and weak:
+                raise ValueError("dispatch.webhook_secret must be set (16+ chars) in production")
         return self

@@ -1,0 +1,369 @@
+"""The dispatcher: findings in, one prioritised ticket per problem out, booked before failure.
+
+The decisions are the pure functions of :mod:`dispatch.problems`, :mod:`dispatch.policy`,
+:mod:`dispatch.priority` and :mod:`dispatch.booking`; this class only reads their inputs
+from the ticket database and writes their results back, with the database enforcing
+the invariants (one open ticket per problem, no double booking). Any number of
+dispatchers may share one PostgreSQL database: a race lost on a unique index is
+simply retried and then finds the winner's row.
+
+Time is always passed in (``now_ms``), so the same code runs live and in replays.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any, Final
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import DispatchSettings
+from detect.diagnosis import Diagnosis
+from detect.findings import Finding
+from dispatch import messages
+from dispatch.booking import DAY_MS, HOUR_MS, Slot, candidate_slots, deadline
+from dispatch.context import DeviceMetaLookup, gather, site_facts
+from dispatch.directory import technicians
+from dispatch.forecast import NoForecast, TemperatureForecast
+from dispatch.outbox import enqueue
+from dispatch.policy import Action, Decision, decide, escalate
+from dispatch.priority import Impact, Priority, prioritise
+from dispatch.problems import OpenProblem, cleared, problem_key, route
+from dispatch.store import tables as t
+
+log = logging.getLogger(__name__)
+RACE_RETRIES: Final = 5
+MAX_SLOT_TRIES: Final = 25
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What became of one finding."""
+
+    finding_id: str
+    ticket_id: int | None
+    created: bool = False
+    duplicate: bool = False
+    stale: bool = False
+    action: str | None = None
+    booking_id: int | None = None
+    escalated: bool = False
+
+
+class Dispatcher:
+    """Takes findings into tickets, books visits and announces both."""
+
+    def __init__(self, sessions: sessionmaker[Session], settings: DispatchSettings,
+                 forecast: TemperatureForecast | None = None,
+                 device_meta: DeviceMetaLookup | None = None) -> None:
+        self.sessions, self.settings = sessions, settings
+        self.forecast = forecast or NoForecast()
+        self.device_meta = device_meta
+
+    # -- findings -------------------------------------------------------------------------
+
+    def handle_many(self, findings: Iterable[Finding], now_ms: int) -> list[Handled]:
+        return [self.handle(f, now_ms) for f in findings]
+
+    def handle(self, finding: Finding, now_ms: int) -> Handled:
+        """Take one finding (idempotent: the same finding twice changes nothing)."""
+        for attempt in range(RACE_RETRIES):
+            try:
+                with self.sessions.begin() as s:
+                    done = self._take(s, finding, now_ms)
+                break
+            except IntegrityError:  # another dispatcher opened the ticket or took the finding
+                log.debug("race on finding %s (attempt %d), retrying", finding.id, attempt + 1)
+        else:
+            raise RuntimeError(f"finding {finding.id}: gave up after {RACE_RETRIES} races")
+        if done.ticket_id is not None and done.action == Action.VISIT and not done.duplicate:
+            booking_id, escalated = self.book(done.ticket_id, now_ms)
+            return Handled(done.finding_id, done.ticket_id, done.created, False, False,
+                           done.action, booking_id, escalated)
+        return done
+
+    def _take(self, s: Session, f: Finding, now_ms: int) -> Handled:
+        if s.get(t.FindingRow, f.id) is not None:
+            return Handled(f.id, None, duplicate=True)
+        key = problem_key(f.diagnosis)
+        open_rows = s.scalars(select(t.Ticket).where(
+            t.Ticket.device_id == f.device_id, t.Ticket.status == t.OPEN
+        ).order_by(t.Ticket.id).with_for_update()).all()
+        last_closed = s.scalar(select(func.max(t.Ticket.closed_ms)).where(
+            t.Ticket.device_id == f.device_id, t.Ticket.problem == key,
+            t.Ticket.status == t.CLOSED))
+        r = route(f.diagnosis, f.ts_ms,
+                  [OpenProblem(x.id, x.problem, x.opened_ms) for x in open_rows], last_closed)
+        row = t.FindingRow(id=f.id, device_id=f.device_id, ts_ms=f.ts_ms, detector=f.detector,
+                           score=f.score, note=r.reason, received_ms=now_ms)
+        if r.stale:
+            s.add(row)
+            return Handled(f.id, None, stale=True)
+        ticket = next((x for x in open_rows if x.id == r.ticket_id), None)
+        if ticket is None:
+            ticket = self._open(s, f, r.problem, now_ms)
+            created = True
+        else:
+            self._update(s, ticket, f, now_ms)
+            created = False
+        row.ticket_id = ticket.id
+        s.add(row)
+        return Handled(f.id, ticket.id, created=created, action=ticket.action)
+
+    def _assess(self, s: Session, device_id: str, problem: str, diagnosis: Diagnosis,
+                window: dict[str, Any] | None, context: dict[str, Any],
+                now_ms: int) -> tuple[Action, str, Priority]:
+        cfg = self.settings
+        supp = s.get(t.Suppression, (device_id, problem))
+        decision = decide(diagnosis, cfg, supp.until_ms if supp else None, now_ms)
+        facts = site_facts(context, cfg.country, cfg.timezone)
+        horizon_end = window["latest_ms"] if window else now_ms + 5 * DAY_MS
+        temp = self.forecast.min_temp(facts.climate, now_ms, max(horizon_end, now_ms + HOUR_MS))
+        impact = Impact(now_ms, diagnosis.confidence,
+                        window["earliest_ms"] if window else None,
+                        window["expected_ms"] if window else None,
+                        window["latest_ms"] if window else None, temp,
+                        facts.heat_source_role, facts.vulnerable, facts.country,
+                        facts.subdivision, facts.timezone)
+        return decision.action, decision.reason, prioritise(impact, cfg.priority_weights,
+                                                            cfg.urgent_at, cfg.high_at)
+
+    def _open(self, s: Session, f: Finding, problem: str, now_ms: int) -> t.Ticket:
+        cfg = self.settings
+        context = gather(s, f.device_id, self.device_meta, cfg.country, cfg.timezone)
+        window = asdict(f.failure_window) if f.failure_window else None
+        action, reason, prio = self._assess(s, f.device_id, problem, f.diagnosis, window,
+                                            context, now_ms)
+        d = f.diagnosis
+        ticket = t.Ticket(
+            device_id=f.device_id, problem=problem, status=t.OPEN, action=action.value,
+            action_reason=reason, priority_score=prio.score, priority_level=prio.level.value,
+            priority=prio.to_dict(), diagnosis=asdict(d), skill=d.skill, parts=list(d.parts),
+            failure_window=window, evidence=_evidence(f), context=context, finding_count=1,
+            first_finding_ms=f.ts_ms, last_finding_ms=f.ts_ms, opened_ms=now_ms,
+            updated_ms=now_ms, escalated=False)
+        s.add(ticket)
+        s.flush()  # a concurrent twin fails here on the open-problem unique index
+        self.announce(s, ticket, "ticket.opened", now_ms,
+                      f"opened for {problem} ({prio.level.value}, {prio.score:.0f} points): "
+                      f"{action.value} - {reason}")
+        return ticket
+
+    def _update(self, s: Session, ticket: t.Ticket, f: Finding, now_ms: int) -> None:
+        ticket.finding_count += 1
+        ticket.last_finding_ms = max(ticket.last_finding_ms, f.ts_ms)
+        ticket.updated_ms = now_ms
+        if f.evidence is not None and f.ts_ms >= ticket.last_finding_ms:
+            ticket.evidence = _evidence(f)
+        new_window = asdict(f.failure_window) if f.failure_window else None
+        old = ticket.failure_window
+        if new_window and (old is None or new_window["earliest_ms"] < old["earliest_ms"]):
+            ticket.failure_window = new_window
+            s.add(t.Event(ticket_id=ticket.id, ts_ms=now_ms, kind="forecast",
+                          text="failure now predicted between "
+                          f"{_iso(new_window['earliest_ms'])} and {_iso(new_window['latest_ms'])}",
+                          data=new_window))
+        diagnosis = Diagnosis(**{**ticket.diagnosis, "parts": tuple(ticket.diagnosis["parts"]),
+                                 "alternatives": ()})
+        if f.diagnosis.confidence > diagnosis.confidence and \
+                problem_key(f.diagnosis) == ticket.problem:
+            diagnosis = f.diagnosis
+            ticket.diagnosis = asdict(diagnosis)
+        action, reason, prio = self._assess(s, ticket.device_id, ticket.problem, diagnosis,
+                                            ticket.failure_window, ticket.context, now_ms)
+        step = escalate(Action(ticket.action), Decision(action, reason))
+        if step is not None:
+            ticket.action, ticket.action_reason = step.action.value, step.reason
+            self.announce(s, ticket, "ticket.escalated", now_ms,
+                          f"escalated to {step.action.value}: {step.reason}")
+        if prio.level.value != ticket.priority_level:
+            s.add(t.Event(ticket_id=ticket.id, ts_ms=now_ms, kind="priority",
+                          text=f"priority {ticket.priority_level} -> {prio.level.value} "
+                          f"({prio.score:.0f} points)"))
+        ticket.priority_score, ticket.priority_level = prio.score, prio.level.value
+        ticket.priority = prio.to_dict()
+
+    # -- booking --------------------------------------------------------------------------
+
+    def book(self, ticket_id: int, now_ms: int) -> tuple[int | None, bool]:
+        """Book (or move earlier) the ticket's visit; escalate if nothing fits.
+
+        Returns (active booking id, escalated now).
+        """
+        cfg = self.settings
+        with self.sessions.begin() as s:
+            ticket = s.get(t.Ticket, ticket_id)
+            if ticket is None or ticket.status != t.OPEN or ticket.action != Action.VISIT:
+                return None, False
+            active = _active_booking(s, ticket_id)
+            window = ticket.failure_window
+            due = deadline(now_ms, window["earliest_ms"] if window else None,
+                           cfg.safety_margin_h, cfg.horizon_days)
+            if active is not None and active.end_ms <= due:
+                return active.id, False
+            region = (ticket.context.get("site") or {}).get("region")
+            earliest = now_ms + int(cfg.min_notice_h * HOUR_MS)
+            taken = {(b.technician_id, b.start_ms) for b in s.scalars(select(t.Booking).where(
+                t.Booking.status != "cancelled", t.Booking.start_ms >= earliest - DAY_MS,
+                t.Booking.start_ms < due))}
+            slots = candidate_slots(technicians(s), ticket.skill, region or "", taken, earliest,
+                                    due, cfg.slot_minutes) if region else []
+            if active is not None:
+                slots = [x for x in slots if x.start_ms < active.start_ms]
+        for slot in slots[:MAX_SLOT_TRIES]:
+            try:
+                booked = self._try_slot(ticket_id, slot, due, now_ms)
+            except IntegrityError:  # taken meanwhile by another dispatcher
+                continue
+            if booked is not None:
+                return booked, False
+        return self._no_slot(ticket_id, due, region, now_ms)
+
+    def _try_slot(self, ticket_id: int, slot: Slot, due: int, now_ms: int) -> int | None:
+        with self.sessions.begin() as s:
+            ticket = s.get(t.Ticket, ticket_id, with_for_update=True)
+            assert ticket is not None
+            active = _active_booking(s, ticket_id)
+            if active is not None and active.end_ms <= due:
+                return active.id  # booked meanwhile by another dispatcher
+            kind = "booked"
+            if active is not None:
+                active.status, active.at_risk = "cancelled", None
+                s.flush()
+                kind = "changed"
+            b = t.Booking(ticket_id=ticket_id, technician_id=slot.technician_id,
+                          start_ms=slot.start_ms, end_ms=slot.end_ms, status="active",
+                          created_ms=now_ms)
+            s.add(b)
+            s.flush()
+            if ticket.escalated:
+                ticket.escalated, ticket.escalation_reason = False, None
+            tech = s.get(t.TechnicianRow, slot.technician_id)
+            tech_name = tech.name if tech else slot.technician_id
+            self.announce(s, ticket, "ticket.booked", now_ms,
+                          f"{kind}: {tech_name} {_iso(slot.start_ms)} - {_iso(slot.end_ms)} "
+                          f"(deadline {_iso(due)})",
+                          {"booking": {"id": b.id, "technician": slot.technician_id,
+                                       "start_ms": slot.start_ms, "end_ms": slot.end_ms}})
+            self._message_customer(s, ticket, b, kind, tech_name, now_ms)
+            return b.id
+
+    def _no_slot(self, ticket_id: int, due: int, region: str | None,
+                 now_ms: int) -> tuple[int | None, bool]:
+        with self.sessions.begin() as s:
+            ticket = s.get(t.Ticket, ticket_id, with_for_update=True)
+            assert ticket is not None
+            active = _active_booking(s, ticket_id)
+            where = f"in region {region}" if region else "(the site's region is unknown)"
+            reason = (f"no {ticket.skill} free {where} before {_iso(due)} "
+                      f"(predicted failure minus {self.settings.safety_margin_h:g} h margin): "
+                      "a planner must decide")
+            if active is not None:
+                risk = f"failure predicted before the booked visit; {reason}"
+                if active.at_risk != risk:
+                    active.at_risk = risk
+                    self.announce(s, ticket, "promise.at_risk", now_ms, risk)
+            if ticket.escalated and ticket.escalation_reason == reason:
+                return (active.id if active else None), False
+            ticket.escalated, ticket.escalation_reason = True, reason
+            self.announce(s, ticket, "ticket.escalated", now_ms, reason)
+            return (active.id if active else None), True
+
+    def _message_customer(self, s: Session, ticket: t.Ticket, b: t.Booking, kind: str,
+                          technician: str, now_ms: int) -> None:
+        customer = ticket.context.get("customer")
+        if not customer:
+            return
+        site = ticket.context.get("site") or {}
+        lang = messages.language_of(customer.get("language"), self.settings.language)
+        msg = messages.render(kind, lang, name=customer["name"], fault=ticket.problem,
+                              technician=technician, start_ms=b.start_ms, end_ms=b.end_ms,
+                              timezone=site.get("timezone") or self.settings.timezone)
+        addresses = {"email": customer.get("email"), "sms": customer.get("phone"),
+                     "chat": customer.get("chat_id"), "console": customer.get("id")}
+        for channel in self.settings.channels:
+            to = addresses.get(channel)
+            if to:
+                enqueue(s, f"msg:{b.id}:{kind}:{channel}", channel, to,
+                        {"subject": msg.subject, "body": msg.body, "language": lang,
+                         "kind": kind}, now_ms, ticket.id)
+
+    # -- announcements, sweeping ----------------------------------------------------------
+
+    def announce(self, s: Session, ticket: t.Ticket, event: str, now_ms: int, text: str,
+                 extra: dict[str, Any] | None = None) -> None:
+        """Write the ticket event and queue it to every webhook target."""
+        row = t.Event(ticket_id=ticket.id, ts_ms=now_ms, kind=event, text=text,
+                      data=extra or {})
+        s.add(row)
+        s.flush()
+        for i, url in enumerate(self.settings.webhook_urls):
+            key = f"wh:{row.id}:{i}"
+            payload = {"id": key, "event": event, "occurred_ms": now_ms, "text": text,
+                       "ticket": summary(ticket), **(extra or {})}
+            enqueue(s, key, "webhook", url, payload, now_ms, ticket.id)
+
+    def sweep(self, now_ms: int) -> dict[str, int]:
+        """Periodic upkeep: close problems that cleared, flag promises at risk, and retry
+        booking visits that are still unbooked."""
+        from dispatch.feedback import close_ticket
+
+        clear_ms = int(self.settings.clear_after_h * HOUR_MS)
+        with self.sessions.begin() as s:
+            quiet = [x.id for x in s.scalars(select(t.Ticket).where(t.Ticket.status == t.OPEN))
+                     if cleared(x.last_finding_ms, now_ms, clear_ms,
+                                _active_booking(s, x.id) is not None)]
+        for ticket_id in quiet:
+            close_ticket(self, ticket_id, "cleared", now_ms,
+                         cause=f"no new finding for {self.settings.clear_after_h:g} h")
+        at_risk = 0
+        with self.sessions.begin() as s:
+            for b in s.scalars(select(t.Booking).where(t.Booking.status == "active")):
+                ticket = s.get(t.Ticket, b.ticket_id)
+                assert ticket is not None
+                fw = ticket.failure_window
+                risk = None
+                if b.end_ms < now_ms:
+                    risk = "the promised window has passed without a completed visit"
+                elif fw and fw["earliest_ms"] < b.end_ms:
+                    risk = "failure may come before the promised visit"
+                if risk and b.at_risk != risk:
+                    b.at_risk = risk
+                    self.announce(s, ticket, "promise.at_risk", now_ms, risk)
+                at_risk += risk is not None
+            unbooked = [x.id for x in s.scalars(select(t.Ticket).where(
+                t.Ticket.status == t.OPEN, t.Ticket.action == Action.VISIT.value))
+                if _active_booking(s, x.id) is None]
+        booked = sum(self.book(tid, now_ms)[0] is not None for tid in unbooked)
+        return {"cleared": len(quiet), "at_risk": at_risk, "booked": booked}
+
+
+def _active_booking(s: Session, ticket_id: int) -> t.Booking | None:
+    return s.scalars(select(t.Booking).where(t.Booking.ticket_id == ticket_id,
+                                             t.Booking.status == "active")).first()
+
+
+def _evidence(f: Finding) -> dict[str, Any] | None:
+    if f.evidence is None:
+        return None
+    return {"detector": f.detector, "ts_ms": f.ts_ms, "score": f.score,
+            "threshold": f.threshold, **asdict(f.evidence)}
+
+
+def _iso(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def summary(ticket: t.Ticket) -> dict[str, Any]:
+    """The ticket as announced to other systems (webhooks)."""
+    return {"id": ticket.id, "device_id": ticket.device_id, "problem": ticket.problem,
+            "status": ticket.status, "action": ticket.action,
+            "action_reason": ticket.action_reason, "priority": ticket.priority_level,
+            "priority_score": ticket.priority_score, "skill": ticket.skill,
+            "parts": ticket.parts, "failure_window": ticket.failure_window,
+            "escalated": ticket.escalated, "outcome": ticket.outcome}

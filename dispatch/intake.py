@@ -1,0 +1,81 @@
+"""Where findings enter dispatch.
+
+- :class:`DispatchSink` is a detect :class:`~detect.sink.FindingSink`: ``forewarn detect``
+  hands findings straight to a dispatcher in the same process.
+- :class:`FindingsFollower` follows the JSON-lines file detect's ``JsonLinesSink``
+  writes (``forewarn dispatch run``), remembering how far it has read in the ticket
+  database, so a restart resumes where it stopped. Findings are idempotent anyway
+  (their id is a key): reading one twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from detect.findings import Finding
+from dispatch.dispatcher import Dispatcher, Handled
+from dispatch.errors import IntakeError
+from dispatch.store import tables as t
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], int]
+
+
+class DispatchSink:
+    """A FindingSink that dispatches each finding at ``clock()`` (Unix ms)."""
+
+    def __init__(self, dispatcher: Dispatcher, clock: Clock) -> None:
+        self.dispatcher, self.clock = dispatcher, clock
+        self.handled: list[Handled] = []
+
+    def put(self, findings: Sequence[Finding]) -> None:
+        self.handled.extend(self.dispatcher.handle_many(findings, self.clock()))
+
+    def close(self) -> None:
+        pass
+
+
+class FindingsFollower:
+    """Reads new complete lines of a findings file and dispatches them."""
+
+    def __init__(self, dispatcher: Dispatcher, path: Path) -> None:
+        self.dispatcher, self.path = dispatcher, Path(path)
+        self._key = str(self.path.resolve())
+
+    def _offset(self) -> int:
+        with self.dispatcher.sessions() as s:
+            row = s.get(t.IntakeOffset, self._key)
+            return row.offset if row else 0
+
+    def poll(self, now_ms: int) -> list[Handled]:
+        """Dispatch the findings appended since the last poll."""
+        offset = self._offset()
+        try:
+            with self.path.open("rb") as fh:
+                if fh.seek(0, 2) < offset:  # the file was replaced: start again
+                    offset = 0
+                fh.seek(offset)
+                data = fh.read()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise IntakeError(f"cannot read findings file {self.path}: {exc}") from exc
+        end = data.rfind(b"\n") + 1  # a half-written last line waits for the next poll
+        handled: list[Handled] = []
+        for number, line in enumerate(data[:end].splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                finding = Finding.from_dict(json.loads(line))
+            except (ValueError, KeyError, TypeError) as exc:
+                log.error("%s: skipping malformed finding (line %d after byte %d): %s",
+                          self.path, number, offset, exc)
+                continue
+            handled.append(self.dispatcher.handle(finding, now_ms))
+        if end:
+            with self.dispatcher.sessions.begin() as s:
+                s.merge(t.IntakeOffset(path=self._key, offset=offset + end))
+        return handled

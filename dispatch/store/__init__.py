@@ -1,0 +1,11 @@
+"""The ticket database: tables, Alembic migrations, connecting."""
+
+from dispatch.store.database import (
+    connect,
+    current_revision,
+    head_revision,
+    migrate,
+    session_factory,
+)
+
+__all__ = ["connect", "current_revision", "head_revision", "migrate", "session_factory"]

@@ -56,5 +56,7 @@ def run_live(fleet: Fleet, wire: Wire, publisher: FleetPublisher, steps: int, sp
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        publisher.close(wire.goodbye(round(fleet.t_s * 1000)))
+        ts = round(fleet.t_s * 1000)
+        publisher.apply(wire.bring_back(ts), ts)
+        publisher.close(wire.goodbye(ts))
     return LiveResult(done, done * len(fleet.devices), messages, interrupted)

@@ -43,7 +43,10 @@ class FleetPublisher:
         self._pending = [0] * len(wire.devices)  # unacknowledged, per device
         self._total = 0  # over all devices
         self._parked = 0  # of devices whose connection dropped: resent when they reconnect
+        self._is_parked = [False] * len(wire.devices)
         self._sel = selectors.DefaultSelector()
+        self._closing = False
+        self._last_ts = 0
         self._connected = [False] * len(wire.devices)
         self._refused: dict[int, str] = {}
         self._last_misc = time.monotonic()
@@ -74,26 +77,31 @@ class FleetPublisher:
 
     @property
     def in_flight(self) -> int:
-        """Messages the broker has not acknowledged yet, of the devices that are connected."""
+        """Messages the broker has not acknowledged yet, except those of dropped devices."""
         return self._total - self._parked
+
+    def _park(self, index: int, parked: bool) -> None:
+        """A dropped device's unacknowledged messages wait for its reconnect, not for flush."""
+        if self._is_parked[index] != parked:
+            self._is_parked[index] = parked
+            self._parked += self._pending[index] if parked else -self._pending[index]
 
     # paho callbacks -----------------------------------------------------------------------
     def _on_connect(self, client: Any, index: int, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
             self._refused[index] = str(reason)
-        elif not self._connected[index]:
+        else:
             self._connected[index] = True
-            self._parked -= self._pending[index]
 
     def _on_disconnect(self, client: Any, index: int, flags: Any, reason: Any, props: Any) -> None:
-        if self._connected[index]:
-            self._connected[index] = False
-            self._parked += self._pending[index]
+        self._connected[index] = False
+        if not self._closing:
+            self._park(index, True)
 
     def _on_publish(self, client: Any, index: int, mid: int, reason: Any, props: Any) -> None:
         self._pending[index] -= 1
         self._total -= 1
-        if not self._connected[index]:
+        if self._is_parked[index]:
             self._parked -= 1
         self.acknowledged += 1
         self._last_ack = time.monotonic()
@@ -111,6 +119,7 @@ class FleetPublisher:
         self._clients[index].will_set(topic, status_payload(False, ts_ms), qos=1, retain=True)
 
     def _open(self, index: int, ts_ms: int, first: bool) -> None:
+        self._last_ts = ts_ms
         self._set_will(index, ts_ms)
         c, s = self._clients[index], self.settings
         try:
@@ -150,9 +159,12 @@ class FleetPublisher:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
             self._clients[index].loop_read()
-        self._on_disconnect(None, index, None, None, None)
+        self._connected[index] = False
+        self._park(index, True)
 
     def reconnect(self, index: int, ts_ms: int) -> None:
+        """Connect a dropped device again; paho resends what the broker had not acknowledged."""
+        self._park(index, False)
         self._open(index, ts_ms, first=False)
 
     def is_connected(self, index: int) -> bool:
@@ -174,7 +186,7 @@ class FleetPublisher:
             raise PublishError("paho's outgoing queue is full")
         self._pending[message.device] += 1
         self._total += 1
-        if not self._connected[message.device]:
+        if self._is_parked[message.device]:
             self._parked += 1
 
     def publish_all(self, messages: Iterable[Outgoing]) -> None:
@@ -183,6 +195,7 @@ class FleetPublisher:
 
     def apply(self, step: WireStep, ts_ms: int) -> None:
         """Carry out one :class:`WireStep`: drops, reconnects, then messages in order."""
+        self._last_ts = ts_ms
         for index in step.disconnect:
             self.drop(index)
         for index in step.connect:
@@ -217,11 +230,19 @@ class FleetPublisher:
         return self.in_flight == 0
 
     def close(self, goodbye: Sequence[Outgoing] = ()) -> None:
-        """Publish ``goodbye`` (clean ``offline`` statuses), flush and disconnect cleanly."""
+        """Publish ``goodbye`` (clean ``offline`` statuses), flush and disconnect cleanly.
+
+        Devices whose connection dropped reconnect first, so paho resends what the
+        broker never acknowledged.
+        """
+        for index, parked in enumerate(self._is_parked):
+            if parked:
+                self.reconnect(index, self._last_ts)
         for message in goodbye:
             if self._connected[message.device]:
                 self.publish(message)
         self.flush(10.0)
+        self._closing = True
         for i, c in enumerate(self._clients):
             if self._connected[i]:
                 c.disconnect()

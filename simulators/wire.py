@@ -107,6 +107,28 @@ class Wire:
         return [Outgoing(i, self.topic(i, Channel.STATUS), status_payload(False, ts_ms), True)
                 for i in range(len(self.devices)) if self.offline_until[i] < 0]
 
+    def bring_back(self, ts_ms: int) -> WireStep:
+        """End of the run: every offline device reconnects and sends its backlog; held
+        out-of-order readings go out. Nothing a device measured stays unsent."""
+        out = WireStep()
+        for i in np.flatnonzero(self.offline_until >= 0).tolist():
+            self.offline_until[i] = -np.inf
+            out.connect.append(i)
+            out.messages.extend(self._return(i, ts_ms))
+        for i, payload in sorted(self._held.items()):
+            out.messages.append(Outgoing(i, self.topic(i, Channel.TELEMETRY), payload))
+        self._held.clear()
+        return out
+
+    def _return(self, i: int, ts_ms: int) -> list[Outgoing]:
+        """An ``online`` status, then the backlog in batches."""
+        out = [Outgoing(i, self.topic(i, Channel.STATUS), status_payload(True, ts_ms), True)]
+        backlog, self._backlog[i] = self._backlog[i], []
+        for k in range(0, len(backlog), BACKLOG_BATCH):
+            out.append(Outgoing(i, self.topic(i, Channel.TELEMETRY),
+                                batch_payload(backlog[k:k + BACKLOG_BATCH])))
+        return out
+
     def step(self, frame: Frame, interval_s: float) -> WireStep:
         r, rng, t = self.realism, self._rng, frame.t_s
         n = len(self.devices)
@@ -116,12 +138,7 @@ class Wire:
         for i in back.tolist():
             self.offline_until[i] = -np.inf
             out.connect.append(i)
-            out.messages.append(Outgoing(i, self.topic(i, Channel.STATUS),
-                                         status_payload(True, frame.ts_ms), retain=True))
-            backlog, self._backlog[i] = self._backlog[i], []
-            for k in range(0, len(backlog), BACKLOG_BATCH):
-                out.messages.append(Outgoing(i, self.topic(i, Channel.TELEMETRY),
-                                             batch_payload(backlog[k:k + BACKLOG_BATCH])))
+            out.messages.extend(self._return(i, frame.ts_ms))
         leaving = (self.offline_until < 0) & (draws[0] < r.offline_per_day * interval_s / 86_400)
         leaving[back] = False  # just back: stays for at least one reading
         for i in np.flatnonzero(leaving).tolist():

@@ -7,8 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dispatch.booking import DAY_MS, HOUR_MS, Technician, candidate_slots, deadline, \
-    working_windows
+from dispatch.booking import DAY_MS, HOUR_MS, Technician, candidate_slots, deadline, working_windows
 
 MONDAY = 1_768_802_400_000  # 2026-01-19 06:00 UTC = 07:00 Stockholm
 STHLM = ZoneInfo("Europe/Stockholm")

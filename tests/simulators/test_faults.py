@@ -27,18 +27,18 @@ FAILURE = ONSET + FAULT_PROGRESSION_DAYS * DAY
 
 @pytest.fixture(scope="module")
 def winter_runs() -> tuple[Run, Run]:
-    """A month of Stockholm winter at 5-minute readings: with one fault per device, and without.
+    """A month of Stockholm winter at 10-minute readings: with one fault per device, and without.
 
     Both fleets share the seed, so the healthy twin shows what each faulty device
     would have done without its fault.
     """
-    steps = int(RUN_DAYS * DAY / 300)
+    steps = int(RUN_DAYS * DAY / 600)
     n = len(FAULT_KINDS) + 1
     ids = [f"sim-{i:05d}" for i in range(n)]
     plan = one_fault_each(ids, JAN_1_2026, FAULT_ONSET_DAY, FAULT_PROGRESSION_DAYS, seed=3)
-    faulty = Fleet(n, seed=3, start_s=JAN_1_2026, interval_s=300, plan=plan,
+    faulty = Fleet(n, seed=3, start_s=JAN_1_2026, interval_s=600, plan=plan,
                    climates=["stockholm"])
-    twin = Fleet(n, seed=3, start_s=JAN_1_2026, interval_s=300, climates=["stockholm"])
+    twin = Fleet(n, seed=3, start_s=JAN_1_2026, interval_s=600, climates=["stockholm"])
     return simulate(faulty, steps), simulate(twin, steps)
 
 

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from cli import detect_cmd, ingest_cmd, score_cmd, services_cmd, simulate_cmd
+from cli import detect_cmd, dispatch_cmd, ingest_cmd, score_cmd, services_cmd, simulate_cmd
 from cli.context import AppContext, app_context, fail
 
 app = typer.Typer(
@@ -32,6 +32,7 @@ app = typer.Typer(
 )
 app.add_typer(services_cmd.app, name="services")
 app.add_typer(ingest_cmd.app, name="ingest")
+app.add_typer(dispatch_cmd.app, name="dispatch")
 app.command("score")(score_cmd.score)
 app.command("simulate")(simulate_cmd.simulate)
 console = Console()
@@ -67,13 +68,6 @@ def _not_yet(stage: str, issue: str) -> None:
 
 
 app.command("detect")(detect_cmd.detect)
-
-
-@app.command()
-def dispatch(ctx: typer.Context) -> None:
-    """Turn findings into prioritised, booked repair tickets."""
-    app_context(ctx).settings  # noqa: B018
-    _not_yet("dispatch", "the dispatch issue")
 
 
 @app.command()

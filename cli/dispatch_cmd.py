@@ -1,0 +1,231 @@
+"""``forewarn dispatch``: findings into prioritised, booked repair tickets."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.context import app_context, fail
+from config import Settings
+
+app = typer.Typer(
+    help="Turn findings into one prioritised, explained ticket per real problem, book a "
+    "technician before the predicted failure, tell the customer, and notify other systems.\n\n"
+    "The ticket database is tickets.url (SQLite by default, PostgreSQL for several "
+    "dispatchers); it is migrated at start. Customers, sites and technicians come from "
+    "'forewarn dispatch seed'. Settings: the dispatch section of 'forewarn config'.\n\n"
+    "Examples:\n\n"
+    "  forewarn dispatch seed --fleet 50 --seed 1     # demo directory from the simulator\n\n"
+    "  forewarn dispatch run                          # follow detect.findings_path\n\n"
+    "  forewarn dispatch queue && forewarn dispatch show 12\n\n"
+    "  forewarn dispatch close 12 --outcome fault_confirmed --cause 'leaking valve'\n\n"
+    "  forewarn dispatch kpis",
+    no_args_is_help=True,
+)
+console = Console()
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _iso(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _service(settings: Settings, weather_seed: int | None = None) -> Any:
+    from dispatch import DispatchError, open_service
+    from dispatch.forecast import SimulatedForecast
+
+    forecast = None
+    if weather_seed is not None:
+        from simulators.climate import CLIMATES
+        from simulators.weather import Weather
+
+        forecast = SimulatedForecast(Weather(list(CLIMATES.values()),
+                                             time.time() - 86_400, weather_seed))
+    try:
+        return open_service(settings, forecast)
+    except DispatchError as exc:
+        fail(f"{exc}. Check tickets.url (now {settings.tickets.url!r}).")
+
+
+@app.command()
+def migrate(ctx: typer.Context) -> None:
+    """Create or upgrade the ticket database's schema (also done by every command)."""
+    settings = app_context(ctx).settings
+    from dispatch import DispatchError
+    from dispatch.store import connect
+    from dispatch.store import migrate as run_migrations
+
+    try:
+        revision = run_migrations(connect(settings.tickets.url))
+    except DispatchError as exc:
+        fail(str(exc))
+    console.print(f"ticket database at revision {revision}")
+
+
+@app.command()
+def seed(
+    ctx: typer.Context,
+    file: Path | None = typer.Argument(None, help="TOML or JSON file with customers and "
+                                       "technicians (see dispatch/directory.py)."),
+    fleet: int | None = typer.Option(None, "--fleet", min=1,
+                                     help="Instead: a customer per simulated device."),
+    fleet_seed: int = typer.Option(1, "--seed", help="Simulator seed (with --fleet)."),
+    technicians: int = typer.Option(3, "--technicians", min=1,
+                                    help="Technicians per region (with --fleet)."),
+) -> None:
+    """Load customers, sites, devices and technicians into the ticket database."""
+    from dispatch import DispatchError
+    from dispatch.directory import directory_from_fleet, load_directory
+    from dispatch.directory import seed as run_seed
+
+    if (file is None) == (fleet is None):
+        fail("give a directory FILE or --fleet N (not both)")
+    try:
+        directory = load_directory(file) if file else directory_from_fleet(
+            fleet or 0, fleet_seed, technicians)
+    except DispatchError as exc:
+        fail(str(exc))
+    service = _service(app_context(ctx).settings)
+    try:
+        customers, devices, techs = run_seed(service.sessions, directory)
+    finally:
+        service.close()
+    console.print(f"seeded {customers} customers, {devices} devices, {techs} technicians")
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    findings: Path | None = typer.Option(None, "--findings", "-f",
+                                         help="Findings file (default: detect.findings_path)."),
+    once: bool = typer.Option(False, "--once", help="One pass, then exit."),
+    interval: float = typer.Option(5.0, "--interval", min=0.1, help="Seconds between passes."),
+    weather_seed: int | None = typer.Option(
+        None, "--simulated-weather",
+        help="Use the simulator's weather with this seed as the forecast (demo)."),
+) -> None:
+    """Follow the findings file: open, update and book tickets, sweep, send the outbox."""
+    settings = app_context(ctx).settings
+    from dispatch import DispatchError, FindingsFollower
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    service = _service(settings, weather_seed)
+    follower = FindingsFollower(service.dispatcher, findings or settings.detect.findings_path)
+    try:
+        while True:
+            now = _now_ms()
+            handled = follower.poll(now)
+            swept = service.dispatcher.sweep(now)
+            sent = service.outbox.deliver_due(now)
+            if handled or any(swept.values()) or sent.sent or sent.dead:
+                console.print(f"{len(handled)} finding(s), {sum(h.created for h in handled)} "
+                              f"new ticket(s), {swept['cleared']} cleared, "
+                              f"{swept['at_risk']} promise(s) at risk, {sent.sent} sent, "
+                              f"{sent.retried} to retry, {sent.dead} dead-lettered")
+            if once:
+                return
+            time.sleep(interval)
+    except DispatchError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        service.close()
+
+
+@app.command()
+def queue(ctx: typer.Context) -> None:
+    """Open tickets, worst first: escalated ones, then by priority."""
+    from dispatch import views
+
+    service = _service(app_context(ctx).settings)
+    try:
+        with service.sessions() as s:
+            rows = views.queue(s)
+    finally:
+        service.close()
+    table = Table("id", "device", "problem", "prio", "action", "booked (UTC)", "note")
+    for r in rows:
+        b = r["booking"]
+        note = "ESCALATED" if r["escalated"] else (b or {}).get("at_risk") or ""
+        table.add_row(str(r["id"]), r["device_id"], r["problem"],
+                      f"{r['priority']} {r['score']:.0f}", r["action"],
+                      _iso(b["start_ms"]) if b else "-", note)
+    console.print(table)
+
+
+@app.command()
+def show(ctx: typer.Context, ticket_id: int = typer.Argument(..., help="Ticket id.")) -> None:
+    """Everything about one ticket, as JSON."""
+    from dispatch import views
+
+    service = _service(app_context(ctx).settings)
+    try:
+        with service.sessions() as s:
+            view = views.ticket(s, ticket_id)
+    finally:
+        service.close()
+    if view is None:
+        fail(f"no ticket {ticket_id}: see 'forewarn dispatch queue'")
+    print(json.dumps(view, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def close(
+    ctx: typer.Context,
+    ticket_id: int = typer.Argument(..., help="Ticket id."),
+    outcome: str = typer.Option(..., "--outcome",
+                                help="fault_confirmed, no_fault_found or cleared."),
+    cause: str | None = typer.Option(None, "--cause", help="What was found."),
+    customer_noticed: bool = typer.Option(False, "--customer-noticed",
+                                          help="The customer noticed before we came."),
+) -> None:
+    """Close a ticket with its outcome (labels for detect, KPIs)."""
+    from dispatch.feedback import OUTCOMES, TicketNotOpen, close_ticket
+
+    if outcome not in OUTCOMES:
+        fail(f"--outcome {outcome!r} must be one of {', '.join(OUTCOMES)}")
+    service = _service(app_context(ctx).settings)
+    try:
+        close_ticket(service.dispatcher, ticket_id, outcome, _now_ms(), cause=cause,
+                     customer_noticed=customer_noticed)
+        service.outbox.deliver_due(_now_ms())
+    except TicketNotOpen as exc:
+        fail(f"{exc}: see 'forewarn dispatch queue'")
+    finally:
+        service.close()
+    console.print(f"ticket {ticket_id} closed: {outcome}")
+
+
+@app.command()
+def kpis(ctx: typer.Context,
+         as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Failures prevented, lead time, false dispatch rate, promises kept, time to booking."""
+    from dispatch import kpis as k
+
+    service = _service(app_context(ctx).settings)
+    try:
+        with service.sessions() as s:
+            result = k.from_database(s, _now_ms())
+    finally:
+        service.close()
+    if as_json:
+        print(json.dumps(result.to_dict()))
+        return
+    table = Table("KPI", "value")
+    for name, value in result.to_dict().items():
+        table.add_row(name.replace("_", " "), "-" if value is None else str(value))
+    console.print(table)

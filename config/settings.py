@@ -258,6 +258,9 @@ class IngestSettings(_Section):
         7 * 86_400.0, description="how long the broker keeps the session while ingest is down"
     )
     gzip_level: int = Field(1, ge=0, le=9, description="gzip level for InfluxDB writes; 0 = off")
+    write_concurrency: int = Field(
+        2, ge=1, le=16, description="batches written at once (parsing overlaps writing)"
+    )
     max_payload_bytes: int = Field(1_048_576, ge=1_024, le=256 * 1_048_576)
     max_batch_readings: int = Field(10_000, ge=1, le=1_000_000)
     max_future_skew: PositiveSeconds = Field(600.0, description="device clock ahead of ours")

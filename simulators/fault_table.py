@@ -22,6 +22,11 @@ TRIP_AT_FULL = np.array([k in (FaultType.REFRIGERANT_LEAK, FaultType.COMPRESSOR_
                                FaultType.EXPANSION_VALVE, FaultType.ELECTRONIC) for k in KINDS])
 
 
+#: Faults that cost heating capacity before the unit fails (so a customer may notice early).
+CUTS_CAPACITY = (FaultType.REFRIGERANT_LEAK, FaultType.FAN_DEGRADATION, FaultType.LOW_FLOW,
+                 FaultType.EXPANSION_VALVE, FaultType.DEFROST_MALFUNCTION)
+
+
 class FaultTable:
     """Per-device fault kind, onset, progression and shape (``kind == -1``: healthy)."""
 
@@ -47,6 +52,7 @@ class FaultTable:
                                  f.drift_per_day)
         self._masks = {k: self.kind == KIND_INDEX[k] for k in KINDS}
         self.trips_at_full = (self.kind != NONE) & TRIP_AT_FULL[np.maximum(self.kind, 0)]
+        self.cuts_capacity = np.isin(self.kind, [KIND_INDEX[k] for k in CUTS_CAPACITY])
 
     def severity(self, t_s: float) -> np.ndarray:
         """0 before onset, rising to 1 at onset + progression (instantly for no progression)."""

@@ -235,7 +235,7 @@ class Fleet:
                  + hp.CONTROLS_W + backup)
         heat_out = np.where(dhw, q_tank, np.maximum(q_loop, 0.0))
 
-        self._track_notice(t, dt)
+        self._track_notice(t, dt, sev)
         if not emit:
             return None
         self.seq += 1
@@ -259,13 +259,19 @@ class Fleet:
                  "setpoint": setpoint, "values": true}
         return Frame(t, values, mode, self.seq.copy(), events, truth)
 
-    def _track_notice(self, t: float, dt: float) -> None:
+    def _track_notice(self, t: float, dt: float, severity: np.ndarray) -> None:
+        """Record when the customer first notices: an hour of a cold house or cold tap water.
+
+        Only discomfort the fault can cause counts: after the unit failed, or once a
+        fault that cuts capacity (leak, fan, flow, valve, icing) is at least half-way.
+        Heavy hot-water use or an undersized unit in a cold snap would happen anyway.
+        """
         lowest = self.p.setpoint - self.p.setback
         uncomfortable = (self.t_in < lowest - 2.0) | (self.t_tank < 35.0)
         self.discomfort_s = np.where(uncomfortable, self.discomfort_s + dt, 0.0)
         ft = self.faults
-        new = ((ft.kind >= 0) & (t >= ft.onset_s) & np.isnan(self.notice_s)
-               & (self.discomfort_s >= NOTICE_AFTER_S))
+        caused = self.failed | (ft.cuts_capacity & (severity >= 0.5))
+        new = caused & np.isnan(self.notice_s) & (self.discomfort_s >= NOTICE_AFTER_S)
         self.notice_s[new] = t
 
     def _error_event(self, device: int) -> DeviceEvent:

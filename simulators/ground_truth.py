@@ -7,7 +7,8 @@ within the run:
 
 * ``onset``: the fault began (for a sudden ``electronic`` fault, the failure itself);
 * ``notice``: the customer would first notice (an hour of a cold house, at least
-  2 K under the setpoint, or of a hot-water tank under 35 °C);
+  2 K under the night setpoint, or of a hot-water tank under 35 °C) because of the
+  fault: after the failure, or once a capacity-cutting fault is half-way;
 * ``failure``: the unit tripped with ``error_code`` and stopped heating.
 
 ``predictable`` is false for faults with no precursor; ``remedy`` is ``visit`` for

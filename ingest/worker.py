@@ -12,6 +12,9 @@ spool can take a batch, nothing is acknowledged: the broker stops sending once
 ``max_inflight`` messages are unacknowledged and redelivers after a restart.
 While the spool holds anything, new batches go behind it, so the store receives
 everything in arrival order once it is back.
+
+Up to ``ingest.write_concurrency`` batches are committed at once on writer threads,
+so parsing the next batch overlaps writing the last one.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import queue
 import signal
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType
 
@@ -79,7 +83,12 @@ class IngestWorker:
         self._pending = Pending()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"ingest-{index}", daemon=True)
-        self._retry_at = 0.0  # no flush before this (the spool or dead letters failed)
+        # Up to write_concurrency batches are written at once while the next one is parsed.
+        self._writers = ThreadPoolExecutor(ing.write_concurrency,
+                                           thread_name_prefix=f"ingest-{index}-write")
+        self._slots = threading.BoundedSemaphore(ing.write_concurrency)
+        self._lock = threading.Lock()  # the spool, the store state and the counters below
+        self._unacked = 0  # messages received and not yet acknowledged
         self._replay_at = 0.0
         self._backoff = 1.0
         self._store_down = False
@@ -98,6 +107,7 @@ class IngestWorker:
         """Write and acknowledge what is waiting, then disconnect."""
         self._stopping.set()
         self._thread.join(timeout)
+        self._writers.shutdown(wait=True)
         self.consumer.stop()
         self.store.close()
         self.dead_letters.close()
@@ -117,21 +127,23 @@ class IngestWorker:
             pass
         self.stop()
 
-    # -- the loop -----------------------------------------------------------------------
+    # -- the loop (one thread) ----------------------------------------------------------
 
     def _run(self) -> None:
         while True:
             stopping = self._stopping.is_set()
             try:
                 self._step(block=not stopping)
+                if stopping:
+                    if self._pending.messages:
+                        self._flush()
+                    return
             except Exception:  # never let one bad batch kill the worker
                 log.exception("worker_step_failed", extra={"fields": {"client_id":
                                                                       self.client_id}})
+                if stopping:
+                    return
                 time.sleep(1.0)
-            if stopping:
-                if self._pending.messages and time.monotonic() >= self._retry_at:
-                    self._flush()
-                return
 
     def _step(self, block: bool) -> None:
         now = time.monotonic()
@@ -140,7 +152,7 @@ class IngestWorker:
             timeout = min(timeout, max(0.0, self._replay_at - now))
         self._receive(timeout if block else 0.0)
         now = time.monotonic()
-        if self.policy.due(self._pending, now) and now >= self._retry_at:
+        if self.policy.due(self._pending, now):
             self._flush()
         if len(self.spool) and now >= self._replay_at:
             self._replay_one()
@@ -167,29 +179,47 @@ class IngestWorker:
         for rejection in parsed.rejections:
             m.rejected.labels(rejection.reason.value).inc()
         self._pending.add(message, parsed, time.monotonic())
-        m.pending.set(len(self._pending.messages))
-
-    # -- writing ------------------------------------------------------------------------
+        with self._lock:
+            self._unacked += 1
+            m.pending.set(self._unacked)
 
     def _flush(self) -> None:
+        """Hand what is waiting to a writer; block while all writers are busy."""
         taken = self._pending.take()
+        self._slots.acquire()
         try:
-            self.dead_letters.put(taken.letters)
-            taken.letters = []
-            self._store_or_spool(taken.batch)
-        except (DeadLetterError, SpoolError) as exc:
-            # Nothing of this batch is acknowledged: keep it and try again later.
-            event(log, logging.ERROR, "flush_failed", error=str(exc), messages=len(taken.messages),
-                  retry_in_s=self._backoff)
-            taken.messages.extend(self._pending.messages)
-            taken.batch.extend(self._pending.batch)
-            taken.letters.extend(self._pending.letters)
-            self._pending = taken
-            self._retry_at = time.monotonic() + self._backoff
-            self._backoff = min(self._backoff * 2, MAX_BACKOFF_S)
-            return
-        self.consumer.ack(taken.messages)
-        self.metrics.pending.set(len(self._pending.messages))
+            self._writers.submit(self._commit, taken)
+        except RuntimeError:  # shutting down: the broker redelivers what is not acknowledged
+            self._slots.release()
+
+    # -- writing (writer threads) -------------------------------------------------------
+
+    def _commit(self, taken: Pending) -> None:
+        """Make ``taken`` durable (store or spool, dead letters), then acknowledge it."""
+        backoff = 1.0
+        try:
+            while True:
+                try:
+                    self.dead_letters.put(taken.letters)
+                    taken.letters = []
+                    self._store_or_spool(taken.batch)
+                    break
+                except (DeadLetterError, SpoolError) as exc:
+                    # Nothing of this batch is acknowledged until it is durable somewhere.
+                    event(log, logging.ERROR, "commit_failed", error=str(exc),
+                          messages=len(taken.messages), retry_in_s=backoff)
+                    if self._stopping.is_set():
+                        return  # not acknowledged: the broker redelivers after a restart
+                    time.sleep(backoff)
+                    backoff = min(backoff * 2, MAX_BACKOFF_S)
+            self.consumer.ack(taken.messages)
+        except Exception:
+            log.exception("commit_crashed", extra={"fields": {"messages": len(taken.messages)}})
+        finally:
+            with self._lock:
+                self._unacked -= len(taken.messages)
+                self.metrics.pending.set(self._unacked)
+            self._slots.release()
 
     def _store_or_spool(self, batch: Batch) -> None:
         if not len(batch):
@@ -199,32 +229,38 @@ class IngestWorker:
                 self._write(batch)
                 return
             except StoreUnavailable as exc:
-                if not self._store_down:
-                    event(log, logging.WARNING, "store_unavailable", error=str(exc),
-                          action="spooling")
-                self._store_down = True
-                self._replay_at = time.monotonic() + self._backoff
-        self.spool.append(batch)
+                with self._lock:
+                    if not self._store_down:
+                        event(log, logging.WARNING, "store_unavailable", error=str(exc),
+                              action="spooling")
+                    self._store_down = True
+                    self._replay_at = time.monotonic() + self._backoff
+        with self._lock:
+            self.spool.append(batch)
+            self._update_spool_gauges()
         self.metrics.spooled.inc(len(batch.readings))
-        self._update_spool_gauges()
 
     def _replay_one(self) -> None:
-        oldest = self.spool.oldest()
+        """Write the oldest spooled batch to the store (on the loop thread)."""
+        with self._lock:
+            oldest = self.spool.oldest()
         if oldest is None:
             return
         path, batch = oldest
         try:
             self._write(batch)
         except StoreUnavailable:
-            self._replay_at = time.monotonic() + self._backoff
-            self._backoff = min(self._backoff * 2, MAX_BACKOFF_S)
+            with self._lock:
+                self._replay_at = time.monotonic() + self._backoff
+                self._backoff = min(self._backoff * 2, MAX_BACKOFF_S)
             return
-        self.spool.remove(path)
-        self._update_spool_gauges()
-        if self._store_down and not len(self.spool):
-            event(log, logging.INFO, "store_recovered", action="spool replayed")
-            self._store_down = False
-        self._backoff = 1.0
+        with self._lock:
+            self.spool.remove(path)
+            self._update_spool_gauges()
+            if self._store_down and not len(self.spool):
+                event(log, logging.INFO, "store_recovered", action="spool replayed")
+                self._store_down = False
+            self._backoff = 1.0
 
     def _write(self, batch: Batch) -> None:
         """Write ``batch``; records the store refuses are dead-lettered one by one."""

@@ -94,7 +94,7 @@ def random_plan(device_ids: Sequence[str], start_s: float, end_s: float, fault_r
         latest = end_s - 0.5 * planned.progression_s
         earliest = start_s + warmup
         onset = earliest + when * max(latest - earliest, 0.0)
-        plan.append(_with_onset(planned, min(onset, end_s)))
+        plan.append(_with_onset(planned, float(round(min(onset, end_s)))))
     return plan
 
 

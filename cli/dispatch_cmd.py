@@ -43,9 +43,13 @@ def _iso(ms: int | None) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
 
 
-def _service(settings: Settings, weather_seed: int | None = None) -> Any:
+def _service(settings: Settings, weather_seed: int | None = None,
+             device_meta: bool = False) -> Any:
     from dispatch import DispatchError, open_service
+    from dispatch.context import store_meta_lookup
     from dispatch.forecast import SimulatedForecast
+    from ingest.errors import IngestError
+    from ingest.store import open_store
 
     forecast = None
     if weather_seed is not None:
@@ -54,8 +58,14 @@ def _service(settings: Settings, weather_seed: int | None = None) -> Any:
 
         forecast = SimulatedForecast(Weather(list(CLIMATES.values()),
                                              time.time() - 86_400, weather_seed))
+    lookup = None
+    if device_meta:
+        try:
+            lookup = store_meta_lookup(open_store(settings))
+        except IngestError as exc:
+            fail(f"{exc}. Use --no-device-meta to dispatch from the directory alone.")
     try:
-        return open_service(settings, forecast)
+        return open_service(settings, forecast, lookup)
     except DispatchError as exc:
         fail(f"{exc}. Check tickets.url (now {settings.tickets.url!r}).")
 
@@ -116,13 +126,16 @@ def run(
     weather_seed: int | None = typer.Option(
         None, "--simulated-weather",
         help="Use the simulator's weather with this seed as the forecast (demo)."),
+    device_meta: bool = typer.Option(
+        True, "--device-meta/--no-device-meta",
+        help="Add the metadata devices publish (model, firmware, ...) from the telemetry store."),
 ) -> None:
     """Follow the findings file: open, update and book tickets, sweep, send the outbox."""
     settings = app_context(ctx).settings
     from dispatch import DispatchError, FindingsFollower
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    service = _service(settings, weather_seed)
+    service = _service(settings, weather_seed, device_meta)
     follower = FindingsFollower(service.dispatcher, findings or settings.detect.findings_path)
     try:
         while True:

@@ -3,6 +3,7 @@ for a device nobody has registered, from the metadata the device publishes itsel
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -10,8 +11,26 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dispatch.store import tables as t
+from ingest.errors import IngestError
+from ingest.store.base import TelemetryStore
 
 DeviceMetaLookup = Callable[[str], Mapping[str, Any] | None]
+log = logging.getLogger(__name__)
+
+
+def store_meta_lookup(store: TelemetryStore) -> DeviceMetaLookup:
+    """Device metadata from the telemetry store; a store that is down gives nothing (the
+    ticket is still opened, from the directory alone)."""
+
+    def lookup(device_id: str) -> Mapping[str, Any] | None:
+        try:
+            meta = store.latest_meta(device_id)
+        except IngestError as exc:
+            log.warning("no metadata for %s from the telemetry store: %s", device_id, exc)
+            return None
+        return meta.doc if meta else None
+
+    return lookup
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from detect.findings import Finding
 from dispatch.dispatcher import Dispatcher, Handled
 from dispatch.errors import IntakeError
+from dispatch.outbox import Outbox
 from dispatch.store import tables as t
 
 log = logging.getLogger(__name__)
@@ -25,14 +27,19 @@ Clock = Callable[[], int]
 
 
 class DispatchSink:
-    """A FindingSink that dispatches each finding at ``clock()`` (Unix ms)."""
+    """A FindingSink that dispatches each finding at ``clock()`` (Unix ms) and, given the
+    outbox, sends what that announced right away."""
 
-    def __init__(self, dispatcher: Dispatcher, clock: Clock) -> None:
-        self.dispatcher, self.clock = dispatcher, clock
-        self.handled: list[Handled] = []
+    def __init__(self, dispatcher: Dispatcher, clock: Clock, outbox: Outbox | None = None,
+                 keep: int = 1000) -> None:
+        self.dispatcher, self.clock, self.outbox = dispatcher, clock, outbox
+        self.handled: deque[Handled] = deque(maxlen=keep)
 
     def put(self, findings: Sequence[Finding]) -> None:
-        self.handled.extend(self.dispatcher.handle_many(findings, self.clock()))
+        now = self.clock()
+        self.handled.extend(self.dispatcher.handle_many(findings, now))
+        if self.outbox is not None:
+            self.outbox.deliver_due(now)
 
     def close(self) -> None:
         pass

@@ -3,6 +3,8 @@ with the configured channels. The only place that reads :class:`config.Settings`
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -20,6 +22,7 @@ from dispatch.channels import (
 from dispatch.context import DeviceMetaLookup
 from dispatch.dispatcher import Dispatcher
 from dispatch.forecast import TemperatureForecast
+from dispatch.intake import DispatchSink
 from dispatch.outbox import Outbox
 from dispatch.store import connect, migrate, session_factory
 
@@ -50,6 +53,11 @@ class DispatchService:
     dispatcher: Dispatcher
     outbox: Outbox
     client: httpx.Client
+
+    def sink(self, clock: Callable[[], int] | None = None) -> DispatchSink:
+        """A detect FindingSink that dispatches in this process (``forewarn detect``)."""
+        return DispatchSink(self.dispatcher, clock or (lambda: int(time.time() * 1000)),
+                            self.outbox)
 
     def close(self) -> None:
         self.client.close()

@@ -6,14 +6,18 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
+import httpx
 from sqlalchemy import select
 
 from config import DispatchSettings
+from dispatch.channels import WebhookSender
 from dispatch.directory import seed
 from dispatch.dispatcher import Dispatcher, Handled
 from dispatch.forecast import FixedForecast
+from dispatch.outbox import Outbox, enqueue
 from dispatch.store import connect, migrate, session_factory
 from dispatch.store import tables as t
+from dispatch.testing import HttpReceiver
 
 from .conftest import HOUR_MS, NOW_MS, directory, finding
 
@@ -64,3 +68,47 @@ def test_two_dispatchers_racing_on_the_same_findings(postgres_url: str) -> None:
     assert sum(h.created for r in results for h in r) == 12
     for e in engines:
         e.dispose()
+
+
+def test_two_processes_migrating_a_fresh_database_at_once(postgres_url: str) -> None:
+    engines = [connect(postgres_url) for _ in range(3)]
+    revisions: list[str | None] = []
+    threads = [threading.Thread(target=lambda e=e: revisions.append(migrate(e)))
+               for e in engines]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    assert len(revisions) == 3 and len(set(revisions)) == 1 and revisions[0] is not None
+    for e in engines:
+        e.dispose()
+
+
+def test_two_outbox_workers_never_send_the_same_webhook_twice(postgres_url: str) -> None:
+    engine = connect(postgres_url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    with HttpReceiver() as rx, httpx.Client() as client:
+        with sessions.begin() as s:
+            for i in range(40):
+                enqueue(s, f"wh:{i}", "webhook", rx.url, {"event": "e", "n": i}, NOW_MS)
+        workers = [Outbox(session_factory(connect(postgres_url)),
+                          {"webhook": WebhookSender("s", client)}) for _ in range(2)]
+        barrier = threading.Barrier(2)
+        sent = [0, 0]
+
+        def work(n: int) -> None:
+            barrier.wait()
+            sent[n] = workers[n].deliver_due(NOW_MS).sent
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(2)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(60)
+    keys = [r.headers["Idempotency-Key"] for r in rx.received]
+    assert sorted(keys) == sorted(f"wh:{i}" for i in range(40))  # each exactly once
+    assert sum(sent) == 40 and min(sent) > 0  # and both workers did part of it
+    for w in workers:
+        w.sessions.kw["bind"].dispose()
+    engine.dispose()

@@ -12,7 +12,6 @@ Time is always passed in (``now_ms``), so the same code runs live and in replays
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -25,20 +24,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import DispatchSettings
 from detect.diagnosis import Diagnosis
 from detect.findings import Finding
-from dispatch import messages
-from dispatch.booking import DAY_MS, HOUR_MS, Slot, candidate_slots, deadline
+from dispatch.announce import announce, iso
+from dispatch.booking import DAY_MS, HOUR_MS
 from dispatch.context import DeviceMetaLookup, gather, site_facts
-from dispatch.directory import technicians
+from dispatch.feedback import close_ticket
 from dispatch.forecast import NoForecast, TemperatureForecast
-from dispatch.outbox import enqueue
 from dispatch.policy import Action, Decision, decide, escalate
 from dispatch.priority import Impact, Priority, prioritise
 from dispatch.problems import OpenProblem, cleared, problem_key, route
+from dispatch.scheduler import Scheduler, active_booking
 from dispatch.store import tables as t
 
 log = logging.getLogger(__name__)
 RACE_RETRIES: Final = 5
-MAX_SLOT_TRIES: Final = 25
 
 
 @dataclass(frozen=True)
@@ -64,6 +62,7 @@ class Dispatcher:
         self.sessions, self.settings = sessions, settings
         self.forecast = forecast or NoForecast()
         self.device_meta = device_meta
+        self.scheduler = Scheduler(sessions, settings)
 
     # -- findings -------------------------------------------------------------------------
 
@@ -166,7 +165,7 @@ class Dispatcher:
             ticket.failure_window = new_window
             s.add(t.Event(ticket_id=ticket.id, ts_ms=now_ms, kind="forecast",
                           text="failure now predicted between "
-                          f"{_iso(new_window['earliest_ms'])} and {_iso(new_window['latest_ms'])}",
+                          f"{iso(new_window['earliest_ms'])} and {iso(new_window['latest_ms'])}",
                           data=new_window))
         diagnosis = Diagnosis(**{**ticket.diagnosis, "parts": tuple(ticket.diagnosis["parts"]),
                                  "alternatives": ()})
@@ -191,133 +190,24 @@ class Dispatcher:
     # -- booking --------------------------------------------------------------------------
 
     def book(self, ticket_id: int, now_ms: int) -> tuple[int | None, bool]:
-        """Book (or move earlier) the ticket's visit; escalate if nothing fits.
-
-        Returns (active booking id, escalated now).
-        """
-        cfg = self.settings
-        with self.sessions.begin() as s:
-            ticket = s.get(t.Ticket, ticket_id)
-            if ticket is None or ticket.status != t.OPEN or ticket.action != Action.VISIT:
-                return None, False
-            active = _active_booking(s, ticket_id)
-            window = ticket.failure_window
-            due = deadline(now_ms, window["earliest_ms"] if window else None,
-                           cfg.safety_margin_h, cfg.horizon_days)
-            if active is not None and active.end_ms <= due:
-                return active.id, False
-            region = (ticket.context.get("site") or {}).get("region")
-            earliest = now_ms + int(cfg.min_notice_h * HOUR_MS)
-            taken = {(b.technician_id, b.start_ms) for b in s.scalars(select(t.Booking).where(
-                t.Booking.status != "cancelled", t.Booking.start_ms >= earliest - DAY_MS,
-                t.Booking.start_ms < due))}
-            slots = candidate_slots(technicians(s), ticket.skill, region or "", taken, earliest,
-                                    due, cfg.slot_minutes) if region else []
-            if active is not None:
-                slots = [x for x in slots if x.start_ms < active.start_ms]
-        for slot in slots[:MAX_SLOT_TRIES]:
-            try:
-                booked = self._try_slot(ticket_id, slot, due, now_ms)
-            except IntegrityError:  # taken meanwhile by another dispatcher
-                continue
-            if booked is not None:
-                return booked, False
-        return self._no_slot(ticket_id, due, region, now_ms)
-
-    def _try_slot(self, ticket_id: int, slot: Slot, due: int, now_ms: int) -> int | None:
-        with self.sessions.begin() as s:
-            ticket = s.get(t.Ticket, ticket_id, with_for_update=True)
-            assert ticket is not None
-            active = _active_booking(s, ticket_id)
-            if active is not None and active.end_ms <= due:
-                return active.id  # booked meanwhile by another dispatcher
-            kind = "booked"
-            if active is not None:
-                active.status, active.at_risk = "cancelled", None
-                s.flush()
-                kind = "changed"
-            b = t.Booking(ticket_id=ticket_id, technician_id=slot.technician_id,
-                          start_ms=slot.start_ms, end_ms=slot.end_ms, status="active",
-                          created_ms=now_ms)
-            s.add(b)
-            s.flush()
-            if ticket.escalated:
-                ticket.escalated, ticket.escalation_reason = False, None
-            tech = s.get(t.TechnicianRow, slot.technician_id)
-            tech_name = tech.name if tech else slot.technician_id
-            self.announce(s, ticket, "ticket.booked", now_ms,
-                          f"{kind}: {tech_name} {_iso(slot.start_ms)} - {_iso(slot.end_ms)} "
-                          f"(deadline {_iso(due)})",
-                          {"booking": {"id": b.id, "technician": slot.technician_id,
-                                       "start_ms": slot.start_ms, "end_ms": slot.end_ms}})
-            self._message_customer(s, ticket, b, kind, tech_name, now_ms)
-            return b.id
-
-    def _no_slot(self, ticket_id: int, due: int, region: str | None,
-                 now_ms: int) -> tuple[int | None, bool]:
-        with self.sessions.begin() as s:
-            ticket = s.get(t.Ticket, ticket_id, with_for_update=True)
-            assert ticket is not None
-            active = _active_booking(s, ticket_id)
-            where = f"in region {region}" if region else "(the site's region is unknown)"
-            reason = (f"no {ticket.skill} free {where} before {_iso(due)} "
-                      f"(predicted failure minus {self.settings.safety_margin_h:g} h margin): "
-                      "a planner must decide")
-            if active is not None:
-                risk = f"failure predicted before the booked visit; {reason}"
-                if active.at_risk != risk:
-                    active.at_risk = risk
-                    self.announce(s, ticket, "promise.at_risk", now_ms, risk)
-            if ticket.escalated and ticket.escalation_reason == reason:
-                return (active.id if active else None), False
-            ticket.escalated, ticket.escalation_reason = True, reason
-            self.announce(s, ticket, "ticket.escalated", now_ms, reason)
-            return (active.id if active else None), True
-
-    def _message_customer(self, s: Session, ticket: t.Ticket, b: t.Booking, kind: str,
-                          technician: str, now_ms: int) -> None:
-        customer = ticket.context.get("customer")
-        if not customer:
-            return
-        site = ticket.context.get("site") or {}
-        lang = messages.language_of(customer.get("language"), self.settings.language)
-        msg = messages.render(kind, lang, name=customer["name"], fault=ticket.problem,
-                              technician=technician, start_ms=b.start_ms, end_ms=b.end_ms,
-                              timezone=site.get("timezone") or self.settings.timezone)
-        addresses = {"email": customer.get("email"), "sms": customer.get("phone"),
-                     "chat": customer.get("chat_id"), "console": customer.get("id")}
-        for channel in self.settings.channels:
-            to = addresses.get(channel)
-            if to:
-                enqueue(s, f"msg:{b.id}:{kind}:{channel}", channel, to,
-                        {"subject": msg.subject, "body": msg.body, "language": lang,
-                         "kind": kind}, now_ms, ticket.id)
+        """Book (or move earlier) the ticket's visit; escalate if nothing fits."""
+        return self.scheduler.book(ticket_id, now_ms)
 
     # -- announcements, sweeping ----------------------------------------------------------
 
     def announce(self, s: Session, ticket: t.Ticket, event: str, now_ms: int, text: str,
                  extra: dict[str, Any] | None = None) -> None:
         """Write the ticket event and queue it to every webhook target."""
-        row = t.Event(ticket_id=ticket.id, ts_ms=now_ms, kind=event, text=text,
-                      data=extra or {})
-        s.add(row)
-        s.flush()
-        for i, url in enumerate(self.settings.webhook_urls):
-            key = f"wh:{row.id}:{i}"
-            payload = {"id": key, "event": event, "occurred_ms": now_ms, "text": text,
-                       "ticket": summary(ticket), **(extra or {})}
-            enqueue(s, key, "webhook", url, payload, now_ms, ticket.id)
+        announce(s, ticket, event, now_ms, text, self.settings.webhook_urls, extra)
 
     def sweep(self, now_ms: int) -> dict[str, int]:
         """Periodic upkeep: close problems that cleared, flag promises at risk, and retry
         booking visits that are still unbooked."""
-        from dispatch.feedback import close_ticket
-
         clear_ms = int(self.settings.clear_after_h * HOUR_MS)
         with self.sessions.begin() as s:
             quiet = [x.id for x in s.scalars(select(t.Ticket).where(t.Ticket.status == t.OPEN))
                      if cleared(x.last_finding_ms, now_ms, clear_ms,
-                                _active_booking(s, x.id) is not None)]
+                                active_booking(s, x.id) is not None)]
         for ticket_id in quiet:
             close_ticket(self, ticket_id, "cleared", now_ms,
                          cause=f"no new finding for {self.settings.clear_after_h:g} h")
@@ -338,14 +228,9 @@ class Dispatcher:
                 at_risk += risk is not None
             unbooked = [x.id for x in s.scalars(select(t.Ticket).where(
                 t.Ticket.status == t.OPEN, t.Ticket.action == Action.VISIT.value))
-                if _active_booking(s, x.id) is None]
+                if active_booking(s, x.id) is None]
         booked = sum(self.book(tid, now_ms)[0] is not None for tid in unbooked)
         return {"cleared": len(quiet), "at_risk": at_risk, "booked": booked}
-
-
-def _active_booking(s: Session, ticket_id: int) -> t.Booking | None:
-    return s.scalars(select(t.Booking).where(t.Booking.ticket_id == ticket_id,
-                                             t.Booking.status == "active")).first()
 
 
 def _evidence(f: Finding) -> dict[str, Any] | None:
@@ -353,17 +238,3 @@ def _evidence(f: Finding) -> dict[str, Any] | None:
         return None
     return {"detector": f.detector, "ts_ms": f.ts_ms, "score": f.score,
             "threshold": f.threshold, **asdict(f.evidence)}
-
-
-def _iso(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def summary(ticket: t.Ticket) -> dict[str, Any]:
-    """The ticket as announced to other systems (webhooks)."""
-    return {"id": ticket.id, "device_id": ticket.device_id, "problem": ticket.problem,
-            "status": ticket.status, "action": ticket.action,
-            "action_reason": ticket.action_reason, "priority": ticket.priority_level,
-            "priority_score": ticket.priority_score, "skill": ticket.skill,
-            "parts": ticket.parts, "failure_window": ticket.failure_window,
-            "escalated": ticket.escalated, "outcome": ticket.outcome}

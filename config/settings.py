@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -203,6 +204,15 @@ class DispatchSettings(_Section):
         unknown = [c for c in value if c not in _CHANNELS]
         if unknown:
             raise ValueError(f"unknown channel(s) {unknown}: choose from {list(_CHANNELS)}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Stockholm)") from None
         return value
 
     @field_validator("sms_gateway_url", "chat_gateway_url")

@@ -28,6 +28,8 @@ def test_partial_weights_keep_the_other_defaults() -> None:
     ({"priority_weights": {"luck": 1.0}}, "luck"),
     ({"high_at": 90, "urgent_at": 50}, "high_at"),
     ({"watch_below_confidence": 0.9}, "watch_below_confidence"),
+    ({"timezone": "Mars/Olympus"}, "time zone"),
+    ({"country": "Sweden"}, "country"),
 ])
 def test_bad_values_are_refused_naming_the_setting(values: dict[str, object],
                                                    message: str) -> None:

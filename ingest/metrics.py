@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 
@@ -11,6 +13,7 @@ class IngestMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         r = self.registry
+        self._by_channel: dict[str, Any] = {}
         self.messages = Counter("forewarn_ingest_messages", "MQTT messages received, by channel",
                                 ["channel"], registry=r)
         self.received = Counter("forewarn_ingest_readings_received",
@@ -42,6 +45,13 @@ class IngestMetrics:
                              "Messages received but not yet acknowledged", registry=r)
         self.connected = Gauge("forewarn_ingest_connected",
                                "1 while connected and subscribed to the broker", registry=r)
+
+    def message_counter(self, channel: str) -> Any:
+        """The ``messages`` counter of ``channel`` (cached: this is on the hot path)."""
+        counter = self._by_channel.get(channel)
+        if counter is None:
+            counter = self._by_channel[channel] = self.messages.labels(channel)
+        return counter
 
     def serve(self, port: int, host: str = "127.0.0.1") -> None:
         """Serve ``/metrics`` on ``host:port`` from a daemon thread."""

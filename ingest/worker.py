@@ -174,7 +174,7 @@ class IngestWorker:
         parsed = parse_message(message.topic, message.payload, message.received_ms,
                                limits=self.limits, prefix=self.prefix)
         m = self.metrics
-        m.messages.labels(parsed.channel.value if parsed.channel else "unknown").inc()
+        m.message_counter(parsed.channel.value if parsed.channel else "unknown").inc()
         m.received.inc(len(parsed.batch.readings))
         for rejection in parsed.rejections:
             m.rejected.labels(rejection.reason.value).inc()

@@ -181,6 +181,28 @@ def queue(ctx: typer.Context) -> None:
 
 
 @app.command()
+def promises(ctx: typer.Context) -> None:
+    """Promised visits at risk: the window passed without a visit, or the failure is now
+    predicted before it."""
+    from dispatch import views
+
+    service = _service(app_context(ctx).settings)
+    try:
+        with service.sessions() as s:
+            rows = views.promises_at_risk(s)
+    finally:
+        service.close()
+    if not rows:
+        console.print("no promise at risk")
+        return
+    table = Table("ticket", "technician", "window (UTC)", "why")
+    for r in rows:
+        table.add_row(str(r["ticket_id"]), r["technician_id"],
+                      f"{_iso(r['start_ms'])} - {_iso(r['end_ms'])[-5:]}", r["at_risk"])
+    console.print(table)
+
+
+@app.command()
 def show(ctx: typer.Context, ticket_id: int = typer.Argument(..., help="Ticket id.")) -> None:
     """Everything about one ticket, as JSON."""
     from dispatch import views

@@ -55,6 +55,7 @@ def test_seed_run_queue_close_and_kpis(tmp_path: Path) -> None:
     shown = json.loads(run("show", "1", cwd=tmp_path).stdout)
     assert shown["action"] == "visit" and shown["bookings"][0]["status"] == "active"
     assert shown["contact_history"]  # the console message was sent
+    assert "no promise at risk" in run("promises", cwd=tmp_path).stdout
     assert run("close", "1", "--outcome", "fault_confirmed", "--cause", "valve core",
                cwd=tmp_path).returncode == 0
     kpis = json.loads(run("kpis", "--json", cwd=tmp_path).stdout)

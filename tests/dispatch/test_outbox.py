@@ -11,7 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import DispatchSettings
-from dispatch.channels import ConsoleSender, SmtpSender, WebhookSender, verify_signature
+from dispatch.channels import (
+    ConsoleSender,
+    GatewaySender,
+    SmtpSender,
+    WebhookSender,
+    verify_signature,
+)
 from dispatch.directory import seed
 from dispatch.dispatcher import Dispatcher
 from dispatch.outbox import Outbox, backoff_ms
@@ -107,3 +113,17 @@ def test_messages_are_sent_once_across_a_restart(database_url: str, make_finding
     assert len(smtp.messages) == 1 and console.getvalue().count("--- message to") == 1
     assert smtp.messages[0]["To"] == "kund0@example.se"
     assert "Hej Kund 0" in smtp.messages[0].get_content()
+
+
+def test_sms_goes_to_the_customers_phone_through_the_gateway_once(
+        seeded: sessionmaker[Session], make_finding: MakeFinding, tmp_path: Path) -> None:
+    with HttpReceiver(fail_first=1, dedupe=True) as gateway, httpx.Client() as client:
+        cfg = DispatchSettings(channels=("sms",), sms_gateway_url=gateway.url,
+                               labels_path=tmp_path / "l.jsonl")
+        Dispatcher(seeded, cfg).handle(make_finding("hp-1"), NOW_MS)
+        outbox = Outbox(seeded, {"sms": GatewaySender(gateway.url, client)}, retry_base_s=1)
+        assert outbox.deliver_due(NOW_MS).retried == 1
+        assert outbox.deliver_due(NOW_MS + 1000).sent == 1
+    [sms] = gateway.received
+    assert sms.json()["to"] == "+46700000001" and sms.json()["language"] == "en"
+    assert "You don't need to do anything" in sms.json()["text"]

@@ -48,7 +48,7 @@ def announce(s: Session, ticket: t.Ticket, event: str, now_ms: int, text: str,
 
 def message_customer(s: Session, ticket: t.Ticket, booking: t.Booking, kind: str,
                      technician: str, now_ms: int, channels: Sequence[str],
-                     default_language: str, default_timezone: str) -> int:
+                     default_language: str, default_timezone: str, reason: str = "") -> int:
     """Queue the ``kind`` message about ``booking`` on each channel the customer has;
     returns how many were queued."""
     customer = ticket.context.get("customer")
@@ -59,7 +59,7 @@ def message_customer(s: Session, ticket: t.Ticket, booking: t.Booking, kind: str
     msg = messages.render(kind, lang, name=customer["name"], fault=ticket.problem,
                           technician=technician, start_ms=booking.start_ms,
                           end_ms=booking.end_ms,
-                          timezone=site.get("timezone") or default_timezone)
+                          timezone=site.get("timezone") or default_timezone, reason=reason)
     addresses = {"email": customer.get("email"), "sms": customer.get("phone"),
                  "chat": customer.get("chat_id"), "console": customer.get("id")}
     queued = 0

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch.announce import message_customer
 from dispatch.booking import DAY_MS
 from dispatch.store import tables as t
 
@@ -55,8 +56,12 @@ def close_ticket(dispatcher: Dispatcher, ticket_id: int, outcome: str, now_ms: i
             ticket.fixed_ms = visited_ms or now_ms
         for b in s.scalars(select(t.Booking).where(t.Booking.ticket_id == ticket_id,
                                                    t.Booking.status == "active")):
-            if outcome == "cleared":
+            if outcome == "cleared":  # the visit is not needed: release it, tell the customer
                 b.status = "cancelled"
+                s.flush()
+                tech = s.get(t.TechnicianRow, b.technician_id)
+                message_customer(s, ticket, b, "cancelled", tech.name if tech else "", now_ms,
+                                 cfg.channels, cfg.language, cfg.timezone, reason="cleared")
             else:
                 b.status, b.done_ms = "done", visited_ms or now_ms
         s.add(t.Label(ticket_id=ticket_id, device_id=ticket.device_id, problem=ticket.problem,

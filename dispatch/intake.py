@@ -16,6 +16,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
+
 from detect.findings import Finding
 from dispatch.dispatcher import Dispatcher, Handled
 from dispatch.errors import IntakeError
@@ -60,10 +62,11 @@ class FindingsFollower:
     def poll(self, now_ms: int) -> list[Handled]:
         """Dispatch the findings appended since the last poll."""
         offset = self._offset()
+        replaced = False
         try:
             with self.path.open("rb") as fh:
                 if fh.seek(0, 2) < offset:  # the file was replaced: start again
-                    offset = 0
+                    offset, replaced = 0, True
                 fh.seek(offset)
                 data = fh.read()
         except FileNotFoundError:
@@ -83,6 +86,21 @@ class FindingsFollower:
                 continue
             handled.append(self.dispatcher.handle(finding, now_ms))
         if end:
-            with self.dispatcher.sessions.begin() as s:
-                s.merge(t.IntakeOffset(path=self._key, offset=offset + end))
+            self._save(offset + end, replaced)
         return handled
+
+    def _save(self, offset: int, replaced: bool) -> None:
+        """Remember ``offset``; never move back behind another follower of the same file
+        (unless the file was replaced)."""
+        try:
+            with self.dispatcher.sessions.begin() as s:
+                row = s.get(t.IntakeOffset, self._key, with_for_update=True)
+                if row is None:
+                    s.add(t.IntakeOffset(path=self._key, offset=offset))
+                else:
+                    row.offset = offset if replaced else max(row.offset, offset)
+        except IntegrityError:  # another dispatcher recorded the file first: retry once
+            with self.dispatcher.sessions.begin() as s:
+                row = s.get(t.IntakeOffset, self._key, with_for_update=True)
+                if row is not None:
+                    row.offset = max(row.offset, offset)

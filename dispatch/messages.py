@@ -83,6 +83,14 @@ FAULT_WORDS: Final[dict[str, dict[str, str]]] = {
            "unknown": "ett begynnande fel"},
 }
 
+#: why a visit is cancelled, in the customer's words
+REASONS: Final[dict[str, dict[str, str]]] = {
+    "en": {"cleared": "your heat pump is working normally again",
+           "planner": "our planner has rearranged the visit"},
+    "sv": {"cleared": "din värmepump fungerar normalt igen",
+           "planner": "vår planerare har ändrat besöket"},
+}
+
 CALENDAR: Final[dict[str, dict[str, object]]] = {
     "en": {"days": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
                     "Sunday"),
@@ -127,14 +135,15 @@ def window_text(start_ms: int, end_ms: int, language: str, timezone: str) -> str
 
 def render(kind: str, language: str, *, name: str, fault: str, technician: str,
            start_ms: int, end_ms: int, timezone: str, reason: str = "") -> Message:
-    """The ``kind`` message in ``language`` (one of :data:`LANGUAGES`)."""
+    """The ``kind`` message in ``language`` (one of :data:`LANGUAGES`); ``reason`` is a key
+    of :data:`REASONS` (or plain text)."""
     if language not in TEMPLATES or kind not in TEMPLATES[language]:
         raise ValueError(f"no {kind!r} template in {language!r}: languages are {LANGUAGES}, "
                          f"kinds {KINDS}")
     subject, body = TEMPLATES[language][kind]
     words = FAULT_WORDS[language]
     values = {"name": name, "fault": words.get(fault, words["unknown"]),
-              "technician": technician, "reason": reason,
+              "technician": technician, "reason": REASONS[language].get(reason, reason),
               "when": window_text(start_ms, end_ms, language, timezone),
               "sender": CALENDAR[language]["sender"]}
     return Message(language, kind, _ENV.from_string(subject).render(values),

@@ -186,3 +186,16 @@ def test_an_unknown_device_still_gets_a_ticket_with_what_its_metadata_says(
     assert view is not None and view["customer"] is None
     assert view["site"]["vulnerable"] and view["device"]["model"] == "AW-12"
     assert h.booking_id is not None  # region from the device's climate
+
+
+def test_a_booked_visit_that_is_no_longer_needed_is_cancelled_and_the_customer_told(
+        dispatcher: Dispatcher, make_finding: MakeFinding) -> None:
+    h = dispatcher.handle(make_finding("hp-1"), NOW_MS)
+    close_ticket(dispatcher, h.ticket_id or 0, "cleared", NOW_MS + HOUR_MS,
+                 cause="flow restored after a power cut")
+    with dispatcher.sessions() as s:
+        booking = s.get(t.Booking, h.booking_id)
+        [cancel] = s.scalars(select(t.OutboxEntry).where(
+            t.OutboxEntry.key == f"msg:{h.booking_id}:cancelled:console")).all()
+    assert booking is not None and booking.status == "cancelled"
+    assert "working normally again" in cancel.payload["body"]  # hp-1's customer speaks English

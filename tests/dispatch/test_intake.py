@@ -53,3 +53,15 @@ def test_a_half_written_line_waits_and_a_malformed_line_is_skipped(
     assert len(follower.poll(NOW_MS)) == 1
     assert follower.poll(NOW_MS) == []
     assert FindingsFollower(dispatcher, tmp_path / "missing.jsonl").poll(NOW_MS) == []
+
+
+def test_a_replaced_findings_file_is_read_from_its_start(
+        dispatcher: Dispatcher, make_finding: MakeFinding, tmp_path: Path) -> None:
+    path = tmp_path / "findings.jsonl"
+    JsonLinesSink(path).put([make_finding(f"hp-{i}") for i in range(3)])
+    follower = FindingsFollower(dispatcher, path)
+    assert len(follower.poll(NOW_MS)) == 3
+    path.unlink()  # rotated: a new, shorter file
+    JsonLinesSink(path).put([make_finding("hp-3")])
+    [handled] = follower.poll(NOW_MS + 1)
+    assert handled.created

@@ -8,7 +8,15 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from cli import detect_cmd, dispatch_cmd, ingest_cmd, score_cmd, services_cmd, simulate_cmd
+from cli import (
+    detect_cmd,
+    dispatch_cmd,
+    evaluate_cmd,
+    ingest_cmd,
+    score_cmd,
+    services_cmd,
+    simulate_cmd,
+)
 from cli.context import AppContext, app_context, fail
 
 app = typer.Typer(
@@ -77,11 +85,7 @@ def api(ctx: typer.Context) -> None:
     _not_yet("api", "the API issue")
 
 
-@app.command()
-def evaluate(ctx: typer.Context) -> None:
-    """Measure detection quality against simulated ground truth."""
-    app_context(ctx).settings  # noqa: B018
-    _not_yet("evaluate", "the detect issue")
+app.command("evaluate")(evaluate_cmd.evaluate)
 
 
 @app.command()

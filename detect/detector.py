@@ -26,7 +26,8 @@ class DeviceWindow:
     """Everything the detectors may look at for one device at ``now_ms``.
 
     ``recent`` holds raw readings of the quick-check lookback, ``hourly`` hourly means
-    of the scoring lookback, ``events`` the device's error codes in the scoring lookback.
+    of the scoring lookback, ``events`` the device's error codes in the scoring lookback,
+    ``cohort`` the hourly median residuals of its region (see :mod:`detect.cohort`).
     """
 
     device_id: str
@@ -37,6 +38,7 @@ class DeviceWindow:
     last_reading_ms: int | None = None
     model: NormalModel | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+    cohort: Frame | None = None  # hourly median residuals of the device's region
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 

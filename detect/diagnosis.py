@@ -25,14 +25,15 @@ from detect.normal import CHANNELS, HEALTH, SENSORS
 UNKNOWN: Final = "unknown"
 
 SIGNATURES: Final[dict[str, dict[str, float]]] = {
-    "refrigerant_leak": {"subcooling": -1.0, "superheat": 1.0, "low_pressure": -0.6,
-                         "discharge_temp": 0.5, "heat_output_w": -0.3},
-    "compressor_wear": {"compressor_vibration": 1.0, "compressor_current": 0.7,
-                        "discharge_temp": 0.4, "power_w": 0.3},
-    "fan_degradation": {"fan_rpm": -1.0, "low_pressure": -0.4, "suction_temp": -0.3},
+    "refrigerant_leak": {"subcooling_per_hz": -1.0, "superheat": 1.0, "low_pressure": -0.6,
+                         "discharge_temp": 0.5, "heat_output_per_hz": -0.3},
+    "compressor_wear": {"vibration_per_hz": 1.0, "current_per_hz": 0.7,
+                        "discharge_temp": 0.4, "power_per_hz": 0.3},
+    "fan_degradation": {"fan_rpm_per_hz": -1.0, "low_pressure": -0.4, "suction_temp": -0.3},
     "low_flow": {"flow_lpm": -1.0, "high_pressure": 0.5, "discharge_temp": 0.3},
     "expansion_valve": {"superheat": 1.0, "suction_temp": 0.6},
-    "defrost_malfunction": {"low_pressure": -0.6, "suction_temp": -0.6, "heat_output_w": -0.6},
+    "defrost_malfunction": {"low_pressure": -0.6, "suction_temp": -0.6,
+                            "heat_output_per_hz": -0.6},
 }
 
 ERROR_CODES: Final = {"E101": "low_flow", "E102": "refrigerant_leak", "E301": "compressor_wear",

@@ -44,11 +44,12 @@ def ewma(z: np.ndarray, times_ms: np.ndarray, halflife_h: float) -> np.ndarray:
 
 
 def cusum(u: np.ndarray, k: float) -> np.ndarray:
-    """Upper CUSUM path of ``u`` (1-D, NaN skipped): ``S = max(0, S + u - k)``."""
-    s, out = 0.0, np.zeros(len(u))
-    for i, x in enumerate(u):
-        if not np.isnan(x):
-            s = max(0.0, s + x - k)
+    """Upper CUSUM path of ``u`` (rows = time, optionally columns; NaN skipped):
+    ``S = max(0, S + u - k)``."""
+    s = np.zeros(u.shape[1:])
+    out = np.zeros(u.shape)
+    for i in range(len(u)):
+        s = np.where(np.isnan(u[i]), s, np.maximum(0.0, s + u[i] - k))
         out[i] = s
     return out
 
@@ -99,7 +100,7 @@ class ResidualCusum:
         if res is None:
             return []
         daily = res.daily(window.now_ms, self.lookback_days)
-        up = np.array([cusum(daily[:, c], self.k)[-1] for c in range(daily.shape[1])])
-        down = np.array([cusum(-daily[:, c], self.k)[-1] for c in range(daily.shape[1])])
+        up = cusum(daily, self.k)[-1]
+        down = cusum(-daily, self.k)[-1]
         signed = np.where(up >= down, up, -down)
         return _score(self.name, window, np.maximum(up, down), signed, res.evidence)

@@ -23,6 +23,7 @@ deviations from this device's normal". ``day_sd`` is the scale of *daily means* 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -34,18 +35,54 @@ from detect.errors import ModelError
 from detect.frame import DAY_MS, Frame, daily_means
 
 CONDITIONS: Final = ("outdoor_temp", "supply_temp", "compressor_hz", "defrost")
-HEALTH: Final = ("subcooling", "superheat", "low_pressure", "high_pressure", "discharge_temp",
-                 "suction_temp", "compressor_vibration", "compressor_current", "fan_rpm",
-                 "flow_lpm", "power_w", "heat_output_w")
+#: Signals that are zero (or idle) while the compressor is off are divided by the
+#: compressor speed: an hourly mean mixes running and idle minutes, and the share of
+#: running time cancels in the ratio of two hourly means.
+PER_HZ: Final = {"subcooling_per_hz": "subcooling", "vibration_per_hz": "compressor_vibration",
+                 "current_per_hz": "compressor_current", "fan_rpm_per_hz": "fan_rpm",
+                 "power_per_hz": "power_w", "heat_output_per_hz": "heat_output_w"}
+HEALTH: Final = ("subcooling_per_hz", "superheat", "low_pressure", "high_pressure",
+                 "discharge_temp", "suction_temp", "vibration_per_hz", "current_per_hz",
+                 "fan_rpm_per_hz", "flow_lpm", "power_per_hz", "heat_output_per_hz")
 SENSORS: Final = ("outdoor_temp", "indoor_temp", "supply_temp", "return_temp", "hot_water_temp",
                   "discharge_temp", "suction_temp", "high_pressure", "low_pressure")
 ALL_SIGNALS: Final = tuple(dict.fromkeys(CONDITIONS + HEALTH + SENSORS))
+#: The stored signals a model reads (the ``PER_HZ`` ratios are derived from them).
+READ_SIGNALS: Final = tuple(sorted({PER_HZ.get(s, s) for s in ALL_SIGNALS}))
 #: Residual channels: health signals by name, sensor consistency as ``sensor:<name>``.
 CHANNELS: Final = HEALTH + tuple(f"sensor:{s}" for s in SENSORS)
 RUNNING_HZ: Final = 5.0  # an hour counts as "running" above this mean compressor speed
 MIN_ROWS: Final = 24
+CLIP: Final = 6.0  # standardised inputs beyond this are treated as this
+NOVELTY: Final = 0.5  # standardised margin beyond the training range that is still scored
+HOLDOUT: Final = 0.25  # share of training days held out to measure day-to-day wobble
+#: Saturation pressure is exponential in temperature: these are modelled as logarithms.
+LOG_SIGNALS: Final = ("high_pressure", "low_pressure")
+_LOG_COLS = np.array([s in LOG_SIGNALS for s in ALL_SIGNALS])
 _N_POLY = len(CONDITIONS) + len(CONDITIONS) * (len(CONDITIONS) + 1) // 2
 _IU = np.triu_indices(len(CONDITIONS))
+_IDX = [ALL_SIGNALS.index(h) for h in HEALTH] + [ALL_SIGNALS.index(x) for x in SENSORS]
+
+
+def _signals(frame: Frame) -> np.ndarray:
+    """``frame``'s signals in ``ALL_SIGNALS`` order: pressures as logarithms, the ``PER_HZ``
+    ratios derived."""
+    hz = frame["compressor_hz"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        derived = {name: np.where(hz >= RUNNING_HZ, frame[base] / hz, np.nan)
+                   for name, base in PER_HZ.items()}
+    raw = np.column_stack([derived[n] if n in derived else frame[n] for n in ALL_SIGNALS]) \
+        if len(frame) else np.empty((0, len(ALL_SIGNALS)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw[:, _LOG_COLS] = np.log(np.maximum(raw[:, _LOG_COLS], 1e-3))
+    return raw
+
+
+def _unlog(values: np.ndarray, columns: list[int]) -> np.ndarray:
+    out = values.copy()
+    logs = _LOG_COLS[columns]
+    out[:, logs] = np.exp(out[:, logs])
+    return out
 
 
 def _poly(z: np.ndarray) -> np.ndarray:
@@ -91,108 +128,172 @@ class NormalModel:
     z_sd: np.ndarray  # (len(CHANNELS),) robust residual scale in standardised units
     day_sd: np.ndarray  # (len(CHANNELS),) scale of daily means of z
     precision: np.ndarray  # (len(CHANNELS), len(CHANNELS)) of daily-mean z; zeros if unknown
+    c_lo: np.ndarray  # (len(CONDITIONS),) standardised training range: no wild extrapolation
+    c_hi: np.ndarray
 
     def expected(self, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
         """Expected and observed values per channel: two ``(len(frame), len(CHANNELS))`` arrays.
 
-        Rows where the compressor did not run are NaN (nothing to compare).
+        Rows where the compressor did not run, or whose conditions lie outside what the
+        model was trained on (a first cold snap), are NaN: nothing to compare with.
         """
-        raw = frame.matrix(ALL_SIGNALS)
+        exp_t, obs_t = self._transformed(frame)
+        return _unlog(exp_t, _IDX), _unlog(obs_t, _IDX)
+
+    def _transformed(self, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
+        raw = _signals(frame)
         s = (raw - self.x_mu) / self.x_sd
         running = raw[:, ALL_SIGNALS.index("compressor_hz")] >= RUNNING_HZ
-        cond = _poly(s[:, [ALL_SIGNALS.index(c) for c in CONDITIONS]])
-        h_idx = [ALL_SIGNALS.index(h) for h in HEALTH]
-        s_idx = [ALL_SIGNALS.index(x) for x in SENSORS]
+        c_std = s[:, [ALL_SIGNALS.index(c) for c in CONDITIONS]]
+        with np.errstate(invalid="ignore"):
+            novel = ((c_std < self.c_lo - NOVELTY) | (c_std > self.c_hi + NOVELTY)).any(axis=1)
+        cond = _poly(np.clip(c_std, self.c_lo, self.c_hi))
         health = cond @ self.health_coef.T
-        filled = np.where(np.isnan(s), 0.0, s)
+        filled = np.clip(np.where(np.isnan(s), 0.0, s), -CLIP, CLIP)
         sensor = filled @ self.sensor_coef.T
         exp_std = np.hstack([health, sensor])
-        idx = h_idx + s_idx
-        expected = exp_std * self.x_sd[idx] + self.x_mu[idx]
-        observed = raw[:, idx]
-        bad = ~running | np.isnan(cond).any(axis=1)
+        expected = exp_std * self.x_sd[_IDX] + self.x_mu[_IDX]
+        observed = raw[:, _IDX]
+        bad = ~running | novel | np.isnan(cond).any(axis=1)
         expected[bad] = np.nan
         observed = np.where(bad[:, None], np.nan, observed)
         return expected, observed
 
     def residuals(self, frame: Frame) -> np.ndarray:
-        """``z``: (observed - expected) in units of this device's residual scale, per channel."""
-        expected, observed = self.expected(frame)
-        idx = [ALL_SIGNALS.index(h) for h in HEALTH] + [ALL_SIGNALS.index(x) for x in SENSORS]
-        return (observed - expected) / (self.x_sd[idx] * self.z_sd)
+        """``z``: (observed - expected) in units of this device's residual scale, per channel.
+
+        (Pressures are compared as logarithms: relative deviations.)
+        """
+        expected, observed = self._transformed(frame)
+        return (observed - expected) / (self.x_sd[_IDX] * self.z_sd)
 
     def with_version(self, version: int) -> NormalModel:
         return replace(self, version=version)
 
 
 def _mad_sd(values: np.ndarray) -> np.ndarray:
-    med = np.nanmedian(values, axis=0)
-    return 1.4826 * np.nanmedian(np.abs(values - med), axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(values, axis=0)
+        return np.asarray(1.4826 * np.nanmedian(np.abs(values - med), axis=0))
 
 
 def fit_normal(frame: Frame, now_ms: int, prior: FleetPrior | None = None,
                version: int = 1, alpha: float = 30.0) -> NormalModel:
     """Fit ``frame.device_id``'s normal on hourly means in ``frame`` (healthy history).
 
-    Raises :class:`ModelError` with fewer than ``MIN_ROWS`` running hours.
+    The day-to-day residual scale (``day_sd``, ``precision``) is measured out of sample:
+    on the last quarter of the days, under a model fitted on the rest, so it includes
+    the misfit a model shows on days it has not seen. Raises :class:`ModelError` with
+    fewer than ``MIN_ROWS`` running hours.
     """
     prior = prior or FleetPrior.flat()
-    raw = frame.matrix(ALL_SIGNALS)
-    hz = raw[:, ALL_SIGNALS.index("compressor_hz")]
+    model = _fit(frame, now_ms, prior, version, alpha)
+    scales = [model.residuals(frame)]
+    times = [frame.times_ms]
+    if len(frame) and (now_ms - int(frame.times_ms[0])) >= 8 * DAY_MS:
+        cut = int(now_ms - HOLDOUT * (now_ms - int(frame.times_ms[0])))
+        cut -= cut % DAY_MS
+        try:
+            early = _fit(frame.between(int(frame.times_ms[0]), cut), cut, prior, version, alpha)
+            late = frame.between(cut, now_ms)
+            scales.append(early.residuals(late))
+            times.append(late.times_ms)
+        except ModelError:
+            pass
+    return replace(model, **_daily_scales(scales, times, now_ms))
+
+
+def _fit(frame: Frame, now_ms: int, prior: FleetPrior, version: int,
+         alpha: float) -> NormalModel:
+    raw = _signals(frame)
+    hz = raw[:, ALL_SIGNALS.index("compressor_hz")] if len(raw) else np.empty(0)
     cond_idx = [ALL_SIGNALS.index(c) for c in CONDITIONS]
     rows = (hz >= RUNNING_HZ) & ~np.isnan(raw[:, cond_idx]).any(axis=1)
     if rows.sum() < MIN_ROWS:
         raise ModelError(f"device {frame.device_id} has {int(rows.sum())} running hours; "
                          f"a model needs at least {MIN_ROWS}")
     data = raw[rows]
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         x_mu = np.nanmean(data, axis=0)
         x_sd = np.nanstd(data, axis=0)
     x_mu = np.where(np.isnan(x_mu), 0.0, x_mu)
     x_sd = np.where(np.isnan(x_sd) | (x_sd < 1e-6), 1.0, x_sd)
     s = (data - x_mu) / x_sd
-    cond = _poly(s[:, cond_idx])
-    health = np.zeros_like(prior.health)
-    for k, name in enumerate(HEALTH):
-        y = s[:, ALL_SIGNALS.index(name)]
-        ok = ~np.isnan(y)
-        if ok.sum() < MIN_ROWS:
-            health[k] = prior.health[k]
-            continue
-        target = y[ok] - cond[ok] @ prior.health[k]
-        health[k] = prior.health[k] + Ridge(alpha=alpha).fit(cond[ok], target).coef_
-    filled = np.where(np.isnan(s), 0.0, s)
-    sensor = np.zeros_like(prior.sensor)
+    c_std = s[:, cond_idx]
+    c_lo, c_hi = c_std.min(axis=0), c_std.max(axis=0)
+    cond = _poly(c_std)
+    health = _fit_health(cond, s[:, [ALL_SIGNALS.index(h) for h in HEALTH]], prior, alpha)
+    filled = np.clip(np.where(np.isnan(s), 0.0, s), -CLIP, CLIP)
+    sensor = _fit_sensors(filled, s, prior, alpha)
+    n_ch = len(CHANNELS)
+    model = NormalModel(frame.device_id, version, now_ms, int(rows.sum()), x_mu, x_sd, health,
+                        sensor, np.ones(n_ch), np.ones(n_ch), np.zeros((n_ch, n_ch)), c_lo, c_hi)
+    z = model.residuals(Frame(frame.device_id, frame.times_ms[rows],
+                              {n: v[rows] for n, v in frame.columns.items()}))
+    z_sd = np.maximum(np.nan_to_num(_mad_sd(z), nan=1.0), 0.02)
+    return replace(model, z_sd=z_sd)
+
+
+def _fit_health(cond: np.ndarray, targets: np.ndarray, prior: FleetPrior,
+                alpha: float) -> np.ndarray:
+    """Every health signal from the conditions at once (one multi-output ridge), as a
+    correction to the prior; a signal the device does not send keeps the prior."""
+    coef = prior.health.copy()
+    have = (~np.isnan(targets)).sum(axis=0) >= MIN_ROWS
+    if not have.any():
+        return coef
+    rows = ~np.isnan(targets[:, have]).any(axis=1)
+    if rows.sum() < MIN_ROWS:
+        return coef
+    y = targets[rows][:, have] - cond[rows] @ prior.health[have].T
+    fit = Ridge(alpha=alpha).fit(cond[rows], y)
+    coef[have] = prior.health[have] + fit.coef_
+    return coef
+
+
+def _fit_sensors(filled: np.ndarray, s: np.ndarray, prior: FleetPrior,
+                 alpha: float) -> np.ndarray:
+    """Each sensor from all the other signals: ridge solved from one shared Gram matrix."""
+    coef = np.zeros_like(prior.sensor)
+    gram = filled.T @ filled
+    p = filled.shape[1]
     for k, name in enumerate(SENSORS):
         j = ALL_SIGNALS.index(name)
-        y = s[:, j]
-        ok = ~np.isnan(y)
+        ok = ~np.isnan(s[:, j])
         if ok.sum() < MIN_ROWS:
             continue
-        others = filled[ok].copy()
-        others[:, j] = 0.0
-        target = y[ok] - others @ prior.sensor[k]
-        coef = prior.sensor[k] + Ridge(alpha=alpha).fit(others, target).coef_
-        coef[j] = 0.0
-        sensor[k] = coef
-    model = NormalModel(frame.device_id, version, now_ms, int(rows.sum()), x_mu, x_sd, health,
-                        sensor, np.ones(len(CHANNELS)), np.ones(len(CHANNELS)),
-                        np.zeros((len(CHANNELS), len(CHANNELS))))
-    z = model.residuals(Frame(frame.device_id, frame.times_ms[rows],
-                              {n: data[:, i] for i, n in enumerate(ALL_SIGNALS)}))
-    z_sd = np.maximum(np.nan_to_num(_mad_sd(z), nan=1.0), 0.02)
-    model = replace(model, z_sd=z_sd)
-    return replace(model, **_daily_scales(model.residuals(frame), frame.times_ms, now_ms))
+        keep = np.arange(p) != j
+        base = prior.sensor[k][keep]
+        x = filled[:, keep]
+        g = gram[np.ix_(keep, keep)] if ok.all() else x[ok].T @ x[ok]
+        y = s[ok, j] - x[ok] @ base
+        delta = np.linalg.solve(g + alpha * np.eye(p - 1), x[ok].T @ y)
+        coef[k, keep] = base + delta
+    return coef
 
 
-def _daily_scales(z: np.ndarray, times_ms: np.ndarray, now_ms: int) -> dict[str, np.ndarray]:
-    days = max(1, int((now_ms - int(times_ms[0])) // DAY_MS) + 1) if len(times_ms) else 1
-    daily = daily_means(times_ms, z, now_ms, days)
-    full = daily[~np.isnan(daily).any(axis=1)]
-    n_ch = z.shape[1]
-    if len(full) < 7:
+def _daily_scales(zs: list[np.ndarray], times: list[np.ndarray],
+                  now_ms: int) -> dict[str, np.ndarray]:
+    """Scale and precision of daily-mean residuals, in and (when given) out of sample."""
+    n_ch = zs[0].shape[1]
+    rows = []
+    for z, t in zip(zs, times, strict=True):
+        if len(t) == 0:
+            continue
+        days = max(1, int((now_ms - int(t[0])) // DAY_MS) + 1)
+        daily = daily_means(t, z, now_ms, days)
+        rows.append(daily[~np.isnan(daily).any(axis=1)])
+    inside = rows[0] if rows else np.empty((0, n_ch))
+    if len(inside) < 7:
         return {"day_sd": np.full(n_ch, 1.0), "precision": np.zeros((n_ch, n_ch))}
-    centred = full - np.median(full, axis=0)
-    day_sd = np.maximum(np.sqrt(np.mean(centred**2, axis=0)), 0.25)
+    centred = inside - np.median(inside, axis=0)
+    day_sd = np.sqrt(np.mean(centred**2, axis=0))
+    if len(rows) > 1 and len(rows[1]) >= 3:
+        out = rows[1]
+        day_sd = np.maximum(day_sd, np.sqrt(np.mean(out**2, axis=0)))
+        centred = np.vstack([centred, out])
+    day_sd = np.maximum(day_sd, 0.25)
     precision = LedoitWolf(assume_centered=True).fit(centred / day_sd).precision_
     return {"day_sd": day_sd, "precision": precision}

@@ -25,7 +25,8 @@ import numpy as np
 from detect.errors import ModelError, NoModelError
 from detect.normal import FleetPrior, NormalModel
 
-_ARRAYS = ("x_mu", "x_sd", "health_coef", "sensor_coef", "z_sd", "day_sd", "precision")
+_ARRAYS = ("x_mu", "x_sd", "health_coef", "sensor_coef", "z_sd", "day_sd", "precision",
+           "c_lo", "c_hi")
 
 
 @dataclass

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detect.cohort import subtract
 from detect.detector import DeviceWindow, Evidence
 from detect.frame import DAY_MS, daily_means
 from detect.normal import CHANNELS, NormalModel
 
 MIN_RUNNING_HOURS = 12
+FULL_DAYS = 14.0  # residuals are computed once per window over this long, then sliced
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,13 @@ class Residuals:
     expected: np.ndarray
     observed: np.ndarray
     model: NormalModel
+
+    def last(self, start_ms: int) -> Residuals | None:
+        """The rows from ``start_ms`` on (None with too few running hours)."""
+        i = int(np.searchsorted(self.times_ms, start_ms))
+        part = Residuals(self.times_ms[i:], self.z[i:], self.expected[i:], self.observed[i:],
+                         self.model)
+        return part if part.running_hours >= MIN_RUNNING_HOURS else None
 
     @property
     def running_hours(self) -> int:
@@ -55,10 +64,13 @@ def residuals(window: DeviceWindow, lookback_days: float) -> Residuals | None:
     """The window's residuals over the last ``lookback_days``, or None without enough data."""
     if window.model is None or len(window.hourly) == 0:
         return None
-    key = ("residuals", lookback_days)
+    key = ("residuals", FULL_DAYS)
     if key not in window.cache:
-        window.cache[key] = _compute(window, lookback_days)
-    return window.cache[key]  # type: ignore[no-any-return]
+        window.cache[key] = _compute(window, max(FULL_DAYS, lookback_days))
+    full = window.cache[key]
+    if full is None or lookback_days >= FULL_DAYS:
+        return full  # type: ignore[no-any-return]
+    return full.last(window.now_ms - int(lookback_days * DAY_MS))
 
 
 def _compute(window: DeviceWindow, lookback_days: float) -> Residuals | None:
@@ -67,6 +79,6 @@ def _compute(window: DeviceWindow, lookback_days: float) -> Residuals | None:
     if len(frame) == 0:
         return None
     expected, observed = window.model.expected(frame)
-    z = window.model.residuals(frame)
+    z = subtract(frame.times_ms, window.model.residuals(frame), window.cohort)
     res = Residuals(frame.times_ms, z, expected, observed, window.model)
     return res if res.running_hours >= MIN_RUNNING_HOURS else None

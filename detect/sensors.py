@@ -17,6 +17,7 @@ import numpy as np
 
 from detect.detector import Cadence, DeviceWindow, Evidence, Score
 from detect.frame import HOUR_MS
+from detect.normal import CHANNELS
 from detect.residuals import residuals
 
 #: Sensors that can fail on their own (the device contract's measured temperatures,
@@ -104,25 +105,15 @@ class SensorDrift:
         res = residuals(window, self.lookback_days)
         if res is None:
             return []
-        from detect.normal import CHANNELS
-
         daily = res.daily(window.now_ms, self.lookback_days)
-        days = np.arange(self.lookback_days, dtype=float)
+        cols = [c for c, ch in enumerate(CHANNELS) if ch.startswith("sensor:")]
+        slope, r2, n = _trends(daily[:, cols])
+        total = np.abs(slope) * (self.lookback_days - 1)
+        ok = (r2 >= self.min_r2) & (n >= self.lookback_days // 2)
         best, best_ch, best_slope = 0.0, "", 0.0
-        for c, channel in enumerate(CHANNELS):
-            if not channel.startswith("sensor:"):
-                continue
-            y = daily[:, c]
-            ok = ~np.isnan(y)
-            if ok.sum() < self.lookback_days // 2:
-                continue
-            slope, icpt = np.polyfit(days[ok], y[ok], 1)
-            fit = slope * days[ok] + icpt
-            ss = float(((y[ok] - y[ok].mean()) ** 2).sum())
-            r2 = 1.0 - float(((y[ok] - fit) ** 2).sum()) / ss if ss > 0 else 0.0
-            total = abs(slope) * (self.lookback_days - 1)
-            if r2 >= self.min_r2 and total > best:
-                best, best_ch, best_slope = total, channel, float(slope)
+        if ok.any():
+            i = int(np.argmax(np.where(ok, total, -1.0)))
+            best, best_ch, best_slope = float(total[i]), CHANNELS[cols[i]], float(slope[i])
         if not best_ch:
             return []
         sensor = best_ch.split(":", 1)[1]
@@ -130,3 +121,20 @@ class SensorDrift:
                       {best_ch: best_slope * self.lookback_days},
                       {"sensor": sensor, "slope_per_day": round(best_slope, 3)},
                       lambda: res.evidence([best_ch]))]
+
+
+def _trends(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Least-squares slope, R² and point count of each column of ``y`` (NaN skipped)."""
+    x = np.arange(len(y), dtype=float)[:, None] * np.ones((1, y.shape[1]))
+    ok = ~np.isnan(y)
+    n = ok.sum(axis=0)
+    safe_n = np.maximum(n, 1)
+    xm = np.where(ok, x, 0.0).sum(axis=0) / safe_n
+    ym = np.where(ok, y, 0.0).sum(axis=0) / safe_n
+    dx = np.where(ok, x - xm, 0.0)
+    dy = np.where(ok, y - ym, 0.0)
+    sxx, syy, sxy = (dx**2).sum(axis=0), (dy**2).sum(axis=0), (dx * dy).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.where(sxx > 0, sxy / sxx, 0.0)
+        r2 = np.where((sxx > 0) & (syy > 0), sxy**2 / (sxx * syy), 0.0)
+    return slope, r2, n

@@ -1,9 +1,10 @@
 """Training and retraining device models, and the fleet prior they start from.
 
 A retrain fits on the last ``train_days`` of hourly history up to ``guard_days``
-ago, keeping only hours the current model considers normal (every residual within
-``max_z``), so a slowly developing fault is not learned as the new normal; a device
-with a recent finding is not retrained at all (see :class:`RetrainPolicy`).
+ago, keeping only days the current model considers normal (every daily residual
+within ``max_z`` usual daily wobbles), so a slowly developing fault is not learned as
+the new normal; a device with a recent finding is not retrained at all (see
+:class:`RetrainPolicy`).
 """
 
 from __future__ import annotations
@@ -21,20 +22,33 @@ from detect.normal import FleetPrior, NormalModel, fit_normal
 @dataclass(frozen=True)
 class RetrainPolicy:
     train_days: float = 60.0
-    guard_days: float = 2.0
-    min_days: float = 5.0
+    guard_days: float = 7.0
+    min_days: float = 14.0
     max_z: float = 4.0
     quiet_days: float = 14.0  # no retrain within this long after a model finding
 
 
 def healthy_rows(frame: Frame, model: NormalModel | None, max_z: float) -> Frame:
-    """The rows of ``frame`` that ``model`` finds normal (all of them without a model)."""
-    if model is None or len(frame) == 0:
+    """The rows of ``frame`` on days ``model`` finds normal (all of them without a model).
+
+    A day is abnormal when the daily mean of any residual is more than ``max_z`` usual
+    daily wobbles from normal; hours the model cannot judge (conditions it never saw)
+    are kept, so a new season is learnt while a developing fault is not.
+    """
+    if model is None or len(frame) == 0 or not np.isfinite(max_z):
         return frame
     z = model.residuals(frame)
-    with np.errstate(invalid="ignore"):
-        bad = (np.abs(z) > max_z).any(axis=1)
-    keep = ~bad
+    day = frame.times_ms // DAY_MS
+    days, index = np.unique(day, return_inverse=True)
+    ok = ~np.isnan(z)
+    cols = z.shape[1]
+    cell = (index[:, None] * cols + np.arange(cols)[None, :]).ravel()
+    sums = np.bincount(cell, np.where(ok, z, 0.0).ravel(), len(days) * cols)
+    counts = np.bincount(cell, ok.ravel().astype(float), len(days) * cols)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = (sums / counts).reshape(len(days), cols) / model.day_sd
+    bad_day = (np.abs(np.nan_to_num(means)) > max_z).any(axis=1)
+    keep = ~bad_day[index]
     return Frame(frame.device_id, frame.times_ms[keep],
                  {k: v[keep] for k, v in frame.columns.items()})
 

@@ -23,9 +23,9 @@ from detect.residuals import Residuals
 #: fault -> (channel, kind, failure level). kind "loss": 1 - observed/expected;
 #: "gain": observed/expected - 1; "delta": observed - expected (in the signal's unit).
 INDICATORS: Final = {
-    "refrigerant_leak": ("subcooling", "loss", 0.8),
-    "compressor_wear": ("compressor_vibration", "gain", 2.2),
-    "fan_degradation": ("fan_rpm", "loss", 0.45),
+    "refrigerant_leak": ("subcooling_per_hz", "loss", 0.8),
+    "compressor_wear": ("vibration_per_hz", "gain", 2.2),
+    "fan_degradation": ("fan_rpm_per_hz", "loss", 0.45),
     "low_flow": ("flow_lpm", "loss", 0.55),
     "expansion_valve": ("superheat", "delta", 2.5),
 }

@@ -12,16 +12,18 @@ start from the fleet prior learnt from the devices replayed before.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from detect.cohort import climate_of, cohort_residuals
 from detect.detector import DeviceWindow
 from detect.engine import Engine
 from detect.findings import Finding
 from detect.frame import DAY_MS, HOUR_MS, Frame, downsample
-from detect.normal import FleetPrior, NormalModel
+from detect.normal import CHANNELS, FleetPrior, NormalModel
 from detect.training import RetrainPolicy, fleet_prior, retrain
 from ingest.records import DeviceEvent
 from ingest.store.base import TelemetryStore
@@ -60,9 +62,31 @@ def load_history(store: TelemetryStore, device_id: str, start_ms: int, stop_ms: 
     return History(raw, downsample(raw, HOUR_MS), events)
 
 
+def residual_history(history: History, start_ms: int, stop_ms: int, config: ReplayConfig,
+                     prior: FleetPrior | None) -> tuple[np.ndarray, np.ndarray]:
+    """Hourly residuals of one device over its history, each hour under the model in use
+    then (retrained on the same schedule as the replay): the input to its cohort."""
+    hourly = history.hourly
+    model: NormalModel | None = None
+    times, zs = [], []
+    t = start_ms + config.step_ms
+    while t <= stop_ms:
+        new = retrain(hourly.between(start_ms, t), t, model, prior, config.policy)
+        model = new or model
+        chunk = hourly.between(t, t + config.retrain_ms)
+        if model is not None and len(chunk):
+            times.append(chunk.times_ms)
+            zs.append(model.residuals(chunk).astype(np.float32))
+        t += config.retrain_ms
+    if not times:
+        return np.empty(0, dtype=np.int64), np.empty((0, len(CHANNELS)), dtype=np.float32)
+    return np.concatenate(times), np.vstack(zs)
+
+
 def replay_device(history: History, start_ms: int, stop_ms: int, engine: Engine,
                   config: ReplayConfig, prior: FleetPrior | None,
-                  models: list[NormalModel] | None = None) -> list[Finding]:
+                  models: list[NormalModel] | None = None,
+                  cohort: Frame | None = None) -> list[Finding]:
     """Every finding the engine makes for one device's history, step by step."""
     raw, hourly = history.raw, history.hourly
     event_times = np.array([e.ts_ms for e in history.events], dtype=np.int64)
@@ -87,7 +111,7 @@ def replay_device(history: History, start_ms: int, stop_ms: int, engine: Engine,
         last = int(raw.times_ms[hi - 1]) if hi > 0 else None
         e_lo, e_hi = np.searchsorted(event_times, [t - config.events_lookback_ms, t])
         window = DeviceWindow(raw.device_id, t, recent, hourly.between(t - lookback, t),
-                              history.events[e_lo:e_hi], last, model)
+                              history.events[e_lo:e_hi], last, model, cohort=cohort)
         new_findings = engine.run(window)
         if any(f.detector in MODEL_DETECTORS for f in new_findings):
             last_model_finding = t
@@ -98,18 +122,37 @@ def replay_device(history: History, start_ms: int, stop_ms: int, engine: Engine,
 
 def replay(store: TelemetryStore, device_ids: Sequence[str], start_ms: int, stop_ms: int,
            engine: Engine, config: ReplayConfig = ReplayConfig(),
-           progress: Callable[[int, int], None] | None = None) -> list[Finding]:
-    """Replay every device (one failing device never stops the others)."""
-    findings: list[Finding] = []
+           progress: Callable[[str, int, int], None] | None = None) -> list[Finding]:
+    """Replay every device (one failing device never stops the others).
+
+    Two passes, as the live scoring cycle does within each run: first every device's
+    residuals (for the per-region cohort), then the detectors.
+    """
+    n = len(device_ids)
+    climates = {d: climate_of(m.doc if (m := store.latest_meta(d)) else None)
+                for d in device_ids}
+    series: dict[str, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
     first_models: list[NormalModel] = []
+    for k, device_id in enumerate(device_ids):
+        try:
+            history = load_history(store, device_id, start_ms, stop_ms)
+            series[climates[device_id]].append(
+                residual_history(history, start_ms, stop_ms, config, None))
+        except Exception:
+            log.exception("residuals of device %s failed; continuing with the others",
+                          device_id)
+        if progress:
+            progress("cohort", k + 1, n)
+    cohorts = {c: cohort_residuals(s) for c, s in series.items()}
+    findings: list[Finding] = []
     for k, device_id in enumerate(device_ids):
         prior = fleet_prior(first_models) if len(first_models) >= 5 else None
         try:
             history = load_history(store, device_id, start_ms, stop_ms)
             findings.extend(replay_device(history, start_ms, stop_ms, engine, config, prior,
-                                          first_models))
+                                          first_models, cohorts.get(climates[device_id])))
         except Exception:
             log.exception("replay of device %s failed; continuing with the others", device_id)
         if progress:
-            progress(k + 1, len(device_ids))
+            progress("replay", k + 1, n)
     return findings

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from config import load_settings
 from detect.sink import FindingSink, JsonLinesSink
+from dispatch import open_service
+from dispatch.directory import seed
 from dispatch.dispatcher import Dispatcher
 from dispatch.intake import DispatchSink, FindingsFollower
 from dispatch.store import tables as t
 
-from .conftest import HOUR_MS, NOW_MS, MakeFinding
+from .conftest import HOUR_MS, NOW_MS, MakeFinding, directory
 
 
 def findings_taken(sessions: sessionmaker[Session]) -> int:
@@ -65,3 +69,17 @@ def test_a_replaced_findings_file_is_read_from_its_start(
     JsonLinesSink(path).put([make_finding("hp-3")])
     [handled] = follower.poll(NOW_MS + 1)
     assert handled.created
+
+
+def test_forewarn_detect_can_dispatch_in_process_and_send_at_once(
+        make_finding: MakeFinding, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = load_settings(tickets={"url": f"sqlite:///{tmp_path / 't.sqlite'}"},
+                             dispatch={"labels_path": str(tmp_path / "labels.jsonl")})
+    service = open_service(settings)
+    seed(service.sessions, directory())
+    sink = service.sink(clock=lambda: NOW_MS)
+    assert isinstance(sink, FindingSink)
+    sink.put([make_finding("hp-2")])
+    service.close()
+    assert sink.handled[0].booking_id is not None
+    assert "--- message to c2 [sv] ---" in capsys.readouterr().out

@@ -43,7 +43,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from config import Settings, load_settings  # noqa: E402
-from ingest.store import InfluxStore  # noqa: E402
 from ingest.testing import sample_reading  # noqa: E402
 from services.influxdb import InfluxDB  # noqa: E402
 from services.mosquitto import Mosquitto  # noqa: E402
@@ -212,7 +211,7 @@ def wait_for(check: Any, timeout: float) -> bool:
         try:
             if check():
                 return True
-        except Exception:  # noqa: BLE001 - not up yet
+        except Exception:  # not up yet
             pass
         time.sleep(0.2)
     return False

@@ -86,6 +86,7 @@ class MQTTConsumer:
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._connected
         client.on_disconnect = self._disconnected
+        client.on_connect_fail = self._connect_failed
         client.on_subscribe = self._subscribed_cb
         client.on_message = self._message
         self._client = client
@@ -136,6 +137,10 @@ class MQTTConsumer:
                   for topic in subscriptions(self.settings.topic_prefix,
                                              self.settings.shared_group or None)]
         client.subscribe(topics)
+
+    def _connect_failed(self, client: paho.Client, userdata: object) -> None:
+        event(log, logging.WARNING, "connect_failed", broker=self.settings.url,
+              action="retrying with backoff")
 
     def _subscribed_cb(self, client: paho.Client, userdata: object, mid: int,
                        reasons: list[ReasonCode], properties: Properties | None) -> None:

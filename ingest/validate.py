@@ -155,8 +155,9 @@ def _reading(where: DeviceTopic, item: Any, received_ms: int, limits: Limits) ->
         raise _Invalid(Reason.WRONG_TYPE, f"a reading must be a JSON object, not {_kind(item)}")
     ts = _timestamp(item, received_ms, limits)
     seq = _required(item, "seq")
-    if type(seq) is not int or seq < 0:
-        raise _Invalid(Reason.WRONG_TYPE, f"seq must be a non-negative integer, not {seq!r}")
+    if type(seq) is not int or not 0 <= seq < 2**63:
+        raise _Invalid(Reason.WRONG_TYPE,
+                       f"seq must be an integer from 0 to 2^63-1, not {seq!r}")
     mode = _required(item, "mode")
     if type(mode) is not str or mode not in _MODES:
         raise _Invalid(Reason.BAD_VALUE,

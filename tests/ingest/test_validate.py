@@ -80,6 +80,7 @@ def test_bad_readings_in_a_batch_are_rejected_and_the_good_ones_kept() -> None:
         (orjson.dumps(reading(ts=1.5e12)), Reason.WRONG_TYPE),
         (orjson.dumps(reading(seq=-1)), Reason.WRONG_TYPE),
         (orjson.dumps(reading(seq="7")), Reason.WRONG_TYPE),
+        (orjson.dumps(reading(seq=2**63)), Reason.WRONG_TYPE),
         (orjson.dumps(reading(signals=[1, 2])), Reason.WRONG_TYPE),
         (orjson.dumps(reading(signals={"outdoor_temp": [1]})), Reason.WRONG_TYPE),
         (orjson.dumps({"seq": 1, "mode": "heating", "signals": {}}), Reason.MISSING_FIELD),

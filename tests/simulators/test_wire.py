@@ -7,7 +7,9 @@ import json
 from collections import Counter
 
 from ingest.contract import DeviceTopic
+from ingest.validate import parse_message
 from simulators.fleet import Fleet
+from simulators.plan import parse_plan
 from simulators.wire import Outgoing, Realism, Wire
 
 START = 1_767_225_600.0
@@ -85,3 +87,40 @@ def test_duplicates_out_of_order_and_malformed_messages_come_in_small_shares() -
         order = [b["seq"] for d, b in good if d == device]
         swapped += sum(1 for a, b in itertools.pairwise(order) if b < a)
     assert swapped > 20
+
+
+def test_every_message_of_a_tidy_fleet_passes_ingest_validation() -> None:
+    ids = [f"sim-{i:05d}" for i in range(4)]
+    plan = parse_plan([{"device": 0, "fault": "electronic", "onset_day": 0.05}], ids, START, 0)
+    fleet = Fleet(4, seed=2, start_s=START, interval_s=60, plan=plan)
+    wire = Wire(fleet.devices, Realism(offline_per_day=30.0, offline_hours=(0.1, 0.3)), seed=2)
+    messages = list(wire.hello(int(START * 1000)))
+    for _ in range(200):
+        messages.extend(wire.step(fleet.step(), 60).messages)
+    end = round(fleet.t_s * 1000)
+    messages += wire.bring_back(end).messages + wire.goodbye(end)
+    channels: Counter[str] = Counter()
+    for m in messages:
+        parsed = parse_message(m.topic, m.payload, received_ms=end)
+        assert not parsed.rejections, (m.topic, parsed.rejections)
+        channels[m.topic.rsplit("/", 1)[1]] += 1
+    assert set(channels) == {"telemetry", "status", "event", "meta"}
+
+
+def test_every_malformed_message_is_refused_by_ingest_validation() -> None:
+    fleet = Fleet(10, seed=2, start_s=START, interval_s=60)
+    wire = Wire(fleet.devices, Realism(malformed_share=0.2), seed=2)
+    seen: dict[tuple[int, int], int] = {}
+    refused = 0
+    for _ in range(30):
+        frame = fleet.step()
+        for m in wire.step(frame, 60).messages:
+            parsed = parse_message(m.topic, m.payload, received_ms=frame.ts_ms)
+            if parsed.rejections:
+                refused += 1
+                assert not parsed.batch.readings
+            else:
+                reading = parsed.batch.readings[0]
+                seen[(m.device, reading.seq)] = seen.get((m.device, reading.seq), 0) + 1
+    assert refused > 30
+    assert len(seen) == 300 and set(seen.values()) == {1}  # the good copy always arrives

@@ -282,6 +282,14 @@ class APISettings(_Section):
 
     host: str = "127.0.0.1"
     port: Port = 8000
+    session_secret: SecretStr = SecretStr("development-only-session-secret")
+    cookie_secure: bool = Field(True, description="session cookie only over HTTPS (localhost ok)")
+    session_max_age: PositiveSeconds = Field(12 * 3600.0, description="web login lasts this long")
+    login_attempts: int = Field(5, ge=1, le=1000, description="failed logins per window, then 429")
+    login_window: PositiveSeconds = Field(300.0, description="the login rate-limit window")
+    page_size: int = Field(50, ge=1, le=500, description="default page of a list")
+    stream_poll: PositiveSeconds = Field(1.0, description="how often the live stream looks")
+    ready_timeout: PositiveSeconds = Field(2.0, description="each /readyz check's time limit")
 
 
 class ServicesSettings(_Section):
@@ -322,4 +330,7 @@ class Settings(BaseSettings):
             weak = secret.startswith("development") or len(secret) < 16
             if self.dispatch.webhook_urls and weak:
                 raise ValueError("dispatch.webhook_secret must be set (16+ chars) in production")
+            session = self.api.session_secret.get_secret_value()
+            if session.startswith("development") or len(session) < 32:
+                raise ValueError("api.session_secret must be set (32+ random chars) in production")
         return self

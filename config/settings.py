@@ -282,7 +282,9 @@ class APISettings(_Section):
 
     host: str = "127.0.0.1"
     port: Port = 8000
-    session_secret: SecretStr = SecretStr("development-only-session-secret")
+    session_secret: SecretStr = Field(SecretStr("development-only-session-secret"),
+                                      description="signs web sessions; the API refuses to "
+                                      "start in production without 32+ random chars")
     cookie_secure: bool = Field(True, description="session cookie only over HTTPS (localhost ok)")
     session_max_age: PositiveSeconds = Field(12 * 3600.0, description="web login lasts this long")
     login_attempts: int = Field(5, ge=1, le=1000, description="failed logins per window, then 429")
@@ -330,7 +332,4 @@ class Settings(BaseSettings):
             weak = secret.startswith("development") or len(secret) < 16
             if self.dispatch.webhook_urls and weak:
                 raise ValueError("dispatch.webhook_secret must be set (16+ chars) in production")
-            session = self.api.session_secret.get_secret_value()
-            if session.startswith("development") or len(session) < 32:
-                raise ValueError("api.session_secret must be set (32+ random chars) in production")
         return self

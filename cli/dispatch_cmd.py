@@ -170,11 +170,13 @@ def queue(ctx: typer.Context) -> None:
             rows = views.queue(s)
     finally:
         service.close()
-    table = Table("id", "device", "problem", "prio", "action", "booked (UTC)", "note")
+    table = Table("id", "device", "problem", "diagnosis", "prio", "action", "booked (UTC)",
+                  "note")
     for r in rows:
         b = r["booking"]
         note = "ESCALATED" if r["escalated"] else (b or {}).get("at_risk") or ""
         table.add_row(str(r["id"]), r["device_id"], r["problem"],
+                      f"{r['diagnosis']} ({r['confidence']:.2f})",
                       f"{r['priority']} {r['score']:.0f}", r["action"],
                       _iso(b["start_ms"]) if b else "-", note)
     console.print(table)

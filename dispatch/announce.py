@@ -56,7 +56,7 @@ def message_customer(s: Session, ticket: t.Ticket, booking: t.Booking, kind: str
         return 0
     site = ticket.context.get("site") or {}
     lang = messages.language_of(customer.get("language"), default_language)
-    msg = messages.render(kind, lang, name=customer["name"], fault=ticket.problem,
+    msg = messages.render(kind, lang, name=customer["name"], fault=ticket.diagnosis["fault"],
                           technician=technician, start_ms=booking.start_ms,
                           end_ms=booking.end_ms,
                           timezone=site.get("timezone") or default_timezone, reason=reason)

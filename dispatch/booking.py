@@ -50,7 +50,12 @@ class Technician:
 
     def can_do(self, skill: str) -> bool:
         """Has ``skill``, or a more specific form of it (``... (F-gas certified)``)."""
-        return any(s == skill or s.startswith(skill + " ") for s in self.skills)
+        return covers(self.skills, skill)
+
+
+def covers(skills: Iterable[str], skill: str) -> bool:
+    """Whether ``skills`` include ``skill`` or a more specific form of it."""
+    return any(s == skill or s.startswith(skill + " ") for s in skills)
 
 
 @dataclass(frozen=True, order=True)

@@ -96,8 +96,8 @@ class Dispatcher:
         last_closed = s.scalar(select(func.max(t.Ticket.closed_ms)).where(
             t.Ticket.device_id == f.device_id, t.Ticket.problem == key,
             t.Ticket.status == t.CLOSED))
-        r = route(f.diagnosis, f.ts_ms,
-                  [OpenProblem(x.id, x.problem, x.opened_ms) for x in open_rows], last_closed)
+        known = [OpenProblem(x.id, x.problem, x.diagnosis["fault"]) for x in open_rows]
+        r = route(f.diagnosis, f.ts_ms, known, last_closed)
         row = t.FindingRow(id=f.id, device_id=f.device_id, ts_ms=f.ts_ms, detector=f.detector,
                            score=f.score, note=r.reason, received_ms=now_ms)
         if r.stale:
@@ -149,7 +149,8 @@ class Dispatcher:
         s.add(ticket)
         s.flush()  # a concurrent twin fails here on the open-problem unique index
         self.announce(s, ticket, "ticket.opened", now_ms,
-                      f"opened for {problem} ({prio.level.value}, {prio.score:.0f} points): "
+                      f"opened for {_label(f.diagnosis)} ({prio.level.value}, "
+                      f"{prio.score:.0f} points): "
                       f"{action.value} - {reason}")
         return ticket
 
@@ -171,8 +172,14 @@ class Dispatcher:
                                  "alternatives": ()})
         if f.diagnosis.confidence > diagnosis.confidence and \
                 problem_key(f.diagnosis) == ticket.problem:
+            if f.diagnosis.fault != diagnosis.fault or f.diagnosis.sensor != diagnosis.sensor:
+                s.add(t.Event(ticket_id=ticket.id, ts_ms=now_ms, kind="diagnosis",
+                              text=f"diagnosis now {_label(f.diagnosis)} "
+                              f"({f.diagnosis.confidence:.2f}), was {_label(diagnosis)} "
+                              f"({diagnosis.confidence:.2f})"))
             diagnosis = f.diagnosis
             ticket.diagnosis = asdict(diagnosis)
+            ticket.skill, ticket.parts = diagnosis.skill, list(diagnosis.parts)
         action, reason, prio = self._assess(s, ticket.device_id, ticket.problem, diagnosis,
                                             ticket.failure_window, ticket.context, now_ms)
         step = escalate(Action(ticket.action), Decision(action, reason))
@@ -231,6 +238,10 @@ class Dispatcher:
                 if active_booking(s, x.id) is None]
         booked = sum(self.book(tid, now_ms)[0] is not None for tid in unbooked)
         return {"cleared": len(quiet), "at_risk": at_risk, "booked": booked}
+
+
+def _label(d: Diagnosis) -> str:
+    return f"{d.fault}:{d.sensor}" if d.sensor else d.fault
 
 
 def _evidence(f: Finding) -> dict[str, Any] | None:

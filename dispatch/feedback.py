@@ -81,14 +81,16 @@ def close_ticket(dispatcher: Dispatcher, ticket_id: int, outcome: str, now_ms: i
 
 def export_labels(session: Session, path: Path) -> int:
     """Rewrite the labels file from the table (atomically); returns the number of labels."""
-    rows = session.scalars(select(t.Label).order_by(t.Label.id)).all()
+    rows = session.execute(select(t.Label, t.Ticket.diagnosis).join(
+        t.Ticket, t.Ticket.id == t.Label.ticket_id).order_by(t.Label.id)).all()
     supp = {(x.device_id, x.problem): x.until_ms for x in session.scalars(select(t.Suppression))}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     with tmp.open("w", encoding="utf-8") as fh:
-        for r in rows:
+        for r, diagnosis in rows:
             fh.write(json.dumps({
-                "device_id": r.device_id, "problem": r.problem, "label": r.label,
+                "device_id": r.device_id, "problem": r.problem, "fault": diagnosis["fault"],
+                "sensor": diagnosis.get("sensor"), "label": r.label,
                 "cause": r.cause, "start_ms": r.start_ms, "end_ms": r.end_ms,
                 "ticket_id": r.ticket_id,
                 "suppress_until_ms": supp.get((r.device_id, r.problem))
@@ -108,6 +110,7 @@ def read_labels(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def suppressed(path: Path, device_id: str, problem: str, now_ms: int) -> bool:
-    """True when a no-fault-found visit still suppresses ``problem`` on ``device_id``."""
+    """True when a no-fault-found visit still suppresses ``problem`` (``machine``,
+    ``sensors`` or ``connectivity``) on ``device_id``."""
     return any(lab["device_id"] == device_id and lab["problem"] == problem
                and (lab.get("suppress_until_ms") or 0) > now_ms for lab in read_labels(path))

@@ -1,13 +1,21 @@
 """Correlation: which ticket a finding belongs to (pure).
 
-A *problem* is what the customer has: one fault of one device. Findings from any
-detector that point at the same problem belong to one ticket: the problem key is
-the diagnosed fault, and for a sensor the sensor itself (a drifting, stuck or
-dropping ``supply_temp`` sensor is one problem). A finding the detectors could not
-diagnose (``unknown``) joins the device's open machine ticket if there is one.
+The customer has one heat pump, and when it is going wrong, one problem: detectors
+firing many times, or naming different faults as the evidence grows, must not become
+many tickets. A *problem* is therefore one of three things a device can have open at
+once, each handled differently:
 
-A finding older than the last repair of the same problem is stale; one after it is
-a new problem and opens a new ticket.
+- ``machine``: any fault of the heat pump itself (refrigerant, compressor, fan, flow,
+  valve, defrost, electronics, or undiagnosed). One technician visit fixes it. The
+  ticket's diagnosis is the most confident one seen so far; the others stay on the
+  ticket as evidence.
+- ``sensors``: a drifting, stuck or dropping sensor, checked remotely. A sensor finding
+  that matches the signature of an open machine problem (a leak moves low pressure and
+  discharge temperature) is a symptom of it and joins that ticket instead.
+- ``connectivity``: a silent device, checked remotely.
+
+A finding older than the last close of the same problem is stale (it cannot reopen a
+repaired problem); one after it is a new problem and opens a new ticket.
 """
 
 from __future__ import annotations
@@ -16,17 +24,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from detect.diagnosis import Diagnosis
+from detect.diagnosis import SIGNATURES, Diagnosis
 
+MACHINE: Final = "machine"
+SENSORS: Final = "sensors"
+CONNECTIVITY: Final = "connectivity"
 SENSOR_FAULTS: Final = frozenset({"sensor_drift", "sensor_stuck", "sensor_dropout"})
-UNKNOWN: Final = "unknown"
 
 
 def problem_key(diagnosis: Diagnosis) -> str:
-    """The problem a diagnosis names: ``refrigerant_leak``, ``sensor:supply_temp``, ..."""
+    """The problem a diagnosis belongs to: ``machine``, ``sensors`` or ``connectivity``."""
     if diagnosis.fault in SENSOR_FAULTS:
-        return f"sensor:{diagnosis.sensor or 'unknown'}"
-    return diagnosis.fault
+        return SENSORS
+    if diagnosis.fault == "offline":
+        return CONNECTIVITY
+    return MACHINE
+
+
+def symptom_of(diagnosis: Diagnosis, machine_fault: str) -> bool:
+    """True when a sensor diagnosis names a signal that ``machine_fault`` is known to move."""
+    return (diagnosis.fault in SENSOR_FAULTS and diagnosis.sensor is not None
+            and diagnosis.sensor in SIGNATURES.get(machine_fault, {}))
 
 
 @dataclass(frozen=True)
@@ -35,7 +53,7 @@ class OpenProblem:
 
     ticket_id: int
     problem: str
-    opened_ms: int
+    fault: str
 
 
 @dataclass(frozen=True)
@@ -55,18 +73,17 @@ def route(diagnosis: Diagnosis, ts_ms: int, open_tickets: Sequence[OpenProblem],
     ``last_closed_ms`` is when the device's last ticket for the same problem closed.
     """
     key = problem_key(diagnosis)
-    for t in open_tickets:
-        if t.problem == key:
-            return Route(key, t.ticket_id, reason="same problem as the open ticket")
-    if key == UNKNOWN:
-        machine = [t for t in open_tickets if not t.problem.startswith("sensor:")]
-        if machine:
-            newest = max(machine, key=lambda t: t.opened_ms)
-            return Route(newest.problem, newest.ticket_id,
-                         reason="undiagnosed finding joins the device's open ticket")
+    by_problem = {t.problem: t for t in open_tickets}
+    machine = by_problem.get(MACHINE)
+    if key == SENSORS and machine is not None and symptom_of(diagnosis, machine.fault):
+        return Route(MACHINE, machine.ticket_id,
+                     reason=f"{diagnosis.sensor} is a symptom of the open {machine.fault}")
+    if key in by_problem:
+        same = by_problem[key]
+        return Route(key, same.ticket_id, reason=f"same {key} problem as the open ticket")
     if last_closed_ms is not None and ts_ms <= last_closed_ms:
-        return Route(key, None, stale=True, reason="older than the last repair of this problem")
-    return Route(key, None, reason="new problem")
+        return Route(key, None, stale=True, reason="older than the last close of this problem")
+    return Route(key, None, reason=f"new {key} problem")
 
 
 def cleared(last_finding_ms: int, now_ms: int, clear_after_ms: int, booked: bool) -> bool:

@@ -3,10 +3,10 @@
 constraint, or an escalation to a planner when nothing fits before the deadline.
 
 A window taken meanwhile by another dispatcher fails on the unique index and the next
-one is tried. A visit already booked is moved only to an earlier window, and only when
-a newer prediction puts the failure before it; the customer then gets a "changed"
-message and the old window is released. A promise that can no longer be kept is
-flagged at risk.
+one is tried. A visit already booked is moved when a newer prediction puts the failure
+before it (only to an earlier window) or when a newer diagnosis needs a skill the booked
+technician lacks; the customer then gets a "changed" message and the old window is
+released. A promise that can no longer be kept is flagged at risk.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import DispatchSettings
 from dispatch.announce import announce, iso, message_customer
-from dispatch.booking import DAY_MS, HOUR_MS, Slot, candidate_slots, deadline
+from dispatch.booking import DAY_MS, HOUR_MS, Slot, candidate_slots, covers, deadline
 from dispatch.directory import technicians
 from dispatch.policy import Action
 from dispatch.store import tables as t
@@ -32,6 +32,14 @@ MAX_SLOT_TRIES: Final = 25
 def active_booking(s: Session, ticket_id: int) -> t.Booking | None:
     return s.scalars(select(t.Booking).where(t.Booking.ticket_id == ticket_id,
                                              t.Booking.status == "active")).first()
+
+
+def _can_do(s: Session, booking: t.Booking | None, skill: str) -> bool:
+    """Whether the booked technician has the skill the (possibly new) diagnosis needs."""
+    if booking is None:
+        return False
+    row = s.get(t.TechnicianRow, booking.technician_id)
+    return row is not None and covers(row.skills, skill)
 
 
 class Scheduler:
@@ -54,7 +62,8 @@ class Scheduler:
             window = ticket.failure_window
             due = deadline(now_ms, window["earliest_ms"] if window else None,
                            cfg.safety_margin_h, cfg.horizon_days)
-            if active is not None and active.end_ms <= due:
+            able = _can_do(s, active, ticket.skill)
+            if active is not None and active.end_ms <= due and able:
                 return active.id, False
             region = (ticket.context.get("site") or {}).get("region")
             earliest = now_ms + int(cfg.min_notice_h * HOUR_MS)
@@ -63,7 +72,7 @@ class Scheduler:
                 t.Booking.start_ms < due))}
             slots = candidate_slots(technicians(s), ticket.skill, region or "", taken, earliest,
                                     due, cfg.slot_minutes) if region else []
-            if active is not None:
+            if active is not None and able:  # only a move earlier is worth a change
                 slots = [x for x in slots if x.start_ms < active.start_ms]
         for slot in slots[:MAX_SLOT_TRIES]:
             try:
@@ -81,7 +90,7 @@ class Scheduler:
             ticket = s.get(t.Ticket, ticket_id, with_for_update=True)
             assert ticket is not None
             active = active_booking(s, ticket_id)
-            if active is not None and active.end_ms <= due:
+            if active is not None and active.end_ms <= due and _can_do(s, active, ticket.skill):
                 return active.id  # booked meanwhile by another dispatcher
             kind = "booked"
             if active is not None:
@@ -118,7 +127,10 @@ class Scheduler:
                       f"(predicted failure minus {self.settings.safety_margin_h:g} h margin): "
                       "a planner must decide")
             if active is not None:
-                risk = f"failure predicted before the booked visit; {reason}"
+                why = ("failure predicted before the booked visit"
+                       if _can_do(s, active, ticket.skill)
+                       else f"the booked technician is no {ticket.skill}")
+                risk = f"{why}; {reason}"
                 if active.at_risk != risk:
                     active.at_risk = risk
                     announce(s, ticket, "promise.at_risk", now_ms, risk,

@@ -19,7 +19,10 @@ def queue(session: Session) -> list[dict[str, Any]]:
     for x in rows:
         b = session.scalars(select(t.Booking).where(t.Booking.ticket_id == x.id,
                                                     t.Booking.status == "active")).first()
+        diag = x.diagnosis
         out.append({"id": x.id, "device_id": x.device_id, "problem": x.problem,
+                    "diagnosis": f"{diag['fault']}:{diag['sensor']}" if diag.get("sensor")
+                    else diag["fault"], "confidence": diag["confidence"],
                     "priority": x.priority_level, "score": x.priority_score,
                     "action": x.action, "escalated": x.escalated,
                     "booking": _booking(b) if b else None, "findings": x.finding_count})

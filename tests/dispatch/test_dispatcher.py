@@ -199,3 +199,31 @@ def test_a_booked_visit_that_is_no_longer_needed_is_cancelled_and_the_customer_t
             t.OutboxEntry.key == f"msg:{h.booking_id}:cancelled:console")).all()
     assert booking is not None and booking.status == "cancelled"
     assert "working normally again" in cancel.payload["body"]  # hp-1's customer speaks English
+
+
+def test_a_more_confident_diagnosis_needing_another_skill_moves_the_visit(
+        seeded: sessionmaker[Session], dispatch_settings: DispatchSettings,
+        make_finding: MakeFinding) -> None:
+    with seeded.begin() as s:  # t1 becomes an electrician only
+        tech = s.get(t.TechnicianRow, "t1")
+        assert tech is not None
+        tech.skills = ["electrician"]
+    d = Dispatcher(seeded, dispatch_settings)
+    first = d.handle(make_finding("hp-1", fault="fan_degradation", confidence=0.7), NOW_MS)
+    with seeded() as s:
+        b = s.get(t.Booking, first.booking_id)
+        assert b is not None
+        s.expunge(b)
+    d.handle(make_finding("hp-1", fault="refrigerant_leak", confidence=0.9,
+                          ts_ms=NOW_MS + 1), NOW_MS)
+    with seeded() as s:
+        ticket = s.get(t.Ticket, first.ticket_id)
+        assert ticket is not None and ticket.diagnosis["fault"] == "refrigerant_leak"
+        assert "F-gas" in ticket.skill
+        [active] = s.scalars(select(t.Booking).where(t.Booking.status == "active")).all()
+        history = [e["kind"] for e in (views.ticket(s, ticket.id) or {})["history"]]
+    assert "diagnosis" in history
+    if b.technician_id == "t1":  # booked with the electrician: moved to the F-gas one
+        assert active.technician_id == "t0" and active.id != b.id
+    else:
+        assert active.id == b.id

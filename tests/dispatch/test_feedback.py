@@ -24,10 +24,11 @@ def test_outcomes_become_labels_detect_can_read(dispatcher: Dispatcher,
     labels = {lab["device_id"]: lab for lab in read_labels(path)}
     assert labels["hp-0"]["label"] == "fault" and labels["hp-0"]["cause"] == "cracked brazed joint"
     assert labels["hp-0"]["start_ms"] == NOW_MS and labels["hp-0"]["suppress_until_ms"] is None
-    assert labels["hp-1"]["label"] == "no_fault"
-    assert suppressed(path, "hp-1", "compressor_wear", NOW_MS + 2 * DAY_MS)
-    assert not suppressed(path, "hp-1", "compressor_wear", NOW_MS + 40 * DAY_MS)
-    assert not suppressed(path, "hp-0", "refrigerant_leak", NOW_MS + 2 * DAY_MS)
+    assert labels["hp-0"]["fault"] == "refrigerant_leak"
+    assert labels["hp-1"]["label"] == "no_fault" and labels["hp-1"]["fault"] == "compressor_wear"
+    assert suppressed(path, "hp-1", "machine", NOW_MS + 2 * DAY_MS)
+    assert not suppressed(path, "hp-1", "machine", NOW_MS + 40 * DAY_MS)
+    assert not suppressed(path, "hp-0", "machine", NOW_MS + 2 * DAY_MS)
 
 
 def test_a_ticket_closes_once_with_a_known_outcome(dispatcher: Dispatcher,

@@ -1,35 +1,49 @@
-"""Correlation: findings about one problem of one device belong to one ticket (pure)."""
+"""Correlation: a device's findings make one ticket per problem, however the detectors
+name it (pure)."""
 
 from __future__ import annotations
 
-from detect.diagnosis import Diagnosis
-from dispatch.problems import OpenProblem, cleared, problem_key, route
+from detect.diagnosis import SIGNATURES, Diagnosis
+from dispatch.problems import OpenProblem, cleared, problem_key, route, symptom_of
 
 
-def test_sensor_faults_of_one_sensor_are_one_problem() -> None:
-    """Drift, stuck and dropout of the same sensor are the same problem."""
-    keys = {problem_key(Diagnosis.of(f, 0.9, "supply_temp"))
-            for f in ("sensor_drift", "sensor_stuck", "sensor_dropout")}
-    assert keys == {"sensor:supply_temp"}
+def test_every_fault_belongs_to_one_of_three_problems() -> None:
+    assert {problem_key(Diagnosis.of(f, 0.9)) for f in (
+        "refrigerant_leak", "compressor_wear", "electronic", "unknown")} == {"machine"}
+    assert {problem_key(Diagnosis.of(f, 0.9, "supply_temp")) for f in (
+        "sensor_drift", "sensor_stuck", "sensor_dropout")} == {"sensors"}
+    assert problem_key(Diagnosis.of("offline", 0.9)) == "connectivity"
 
 
 def test_a_repeated_finding_joins_the_open_ticket() -> None:
-    r = route(Diagnosis.of("refrigerant_leak", 0.8), 10, [OpenProblem(7, "refrigerant_leak", 1)],
-              None)
-    assert (r.ticket_id, r.problem, r.stale) == (7, "refrigerant_leak", False)
+    r = route(Diagnosis.of("refrigerant_leak", 0.8), 10,
+              [OpenProblem(7, "machine", "refrigerant_leak")], None)
+    assert (r.ticket_id, r.problem, r.stale) == (7, "machine", False)
 
 
-def test_a_different_fault_opens_its_own_ticket() -> None:
-    r = route(Diagnosis.of("compressor_wear", 0.8), 10, [OpenProblem(7, "refrigerant_leak", 1)],
-              None)
-    assert r.ticket_id is None and r.problem == "compressor_wear"
+def test_a_differently_diagnosed_machine_fault_joins_the_open_machine_ticket() -> None:
+    """Detectors may name the fault differently as evidence grows: still one problem."""
+    r = route(Diagnosis.of("compressor_wear", 0.8), 10,
+              [OpenProblem(7, "machine", "refrigerant_leak")], None)
+    assert r.ticket_id == 7
 
 
-def test_an_undiagnosed_finding_joins_the_newest_machine_ticket_not_a_sensor_one() -> None:
-    open_tickets = [OpenProblem(3, "low_flow", 1), OpenProblem(4, "compressor_wear", 5),
-                    OpenProblem(5, "sensor:flow_lpm", 9)]
-    r = route(Diagnosis.of("unknown", 0.4), 10, open_tickets, None)
-    assert (r.ticket_id, r.problem) == (4, "compressor_wear")
+def test_a_sensor_moved_by_the_open_machine_fault_is_a_symptom_not_a_new_problem() -> None:
+    open_tickets = [OpenProblem(7, "machine", "refrigerant_leak")]
+    moved = next(iter(SIGNATURES["refrigerant_leak"]))  # a signal a leak is known to move
+    symptom = route(Diagnosis.of("sensor_drift", 0.8, moved), 10, open_tickets, None)
+    assert (symptom.ticket_id, symptom.problem) == (7, "machine")
+    assert "symptom" in symptom.reason
+    unrelated = route(Diagnosis.of("sensor_drift", 0.8, "outdoor_temp"), 10, open_tickets, None)
+    assert (unrelated.ticket_id, unrelated.problem) == (None, "sensors")
+    assert symptom_of(Diagnosis.of("sensor_stuck", 0.9, moved), "refrigerant_leak")
+    assert not symptom_of(Diagnosis.of("compressor_wear", 0.9), "refrigerant_leak")
+
+
+def test_findings_about_different_sensors_share_the_devices_sensor_ticket() -> None:
+    r = route(Diagnosis.of("sensor_stuck", 0.9, "flow_lpm"), 10,
+              [OpenProblem(3, "sensors", "sensor_drift")], None)
+    assert r.ticket_id == 3
 
 
 def test_a_finding_from_before_the_last_repair_is_stale() -> None:

@@ -18,14 +18,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
+import numpy as np
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from config import DetectSettings
+from detect.cohort import climate_of, cohort_residuals
 from detect.detector import Cadence, DeviceWindow
 from detect.engine import Engine
 from detect.errors import NoModelError
@@ -35,7 +39,7 @@ from detect.registry import ModelRegistry, ModelSet
 from detect.shard import Shard
 from detect.sink import FindingSink
 from detect.training import RetrainPolicy, fleet_prior, retrain
-from ingest.store.base import TelemetryStore
+from ingest.store.base import DeviceSummary, TelemetryStore
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], float]
@@ -49,6 +53,7 @@ class CycleReport:
     findings: int = 0
     failures: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    started: float = 0.0  # time.monotonic() at start, to show runs never overlap
 
 
 class DetectRunner:
@@ -56,8 +61,10 @@ class DetectRunner:
 
     def __init__(self, store: TelemetryStore, sink: FindingSink, settings: DetectSettings,
                  registry: ModelRegistry | None = None, engine: Engine | None = None,
-                 shard: Shard = Shard(), clock: Clock = time.time) -> None:
+                 shard: Shard = Shard(), clock: Clock = time.time,
+                 only: Sequence[str] | None = None) -> None:
         self.store, self.sink, self.settings = store, sink, settings
+        self.only = set(only) if only is not None else None
         self.registry = registry or ModelRegistry(settings.models_dir)
         self.engine = engine or Engine()
         self.shard, self.clock = shard, clock
@@ -75,7 +82,8 @@ class DetectRunner:
         """The devices this shard owns, among those heard from in the scoring lookback."""
         since = int(self.clock() * 1000 - self.settings.score_lookback * 1000)
         return [d.device_id for d in self.store.devices(max(since, 0))
-                if self.shard.owns(d.device_id)]
+                if self.shard.owns(d.device_id)
+                and (self.only is None or d.device_id in self.only)]
 
     def window(self, device_id: str, now_ms: int, cadence: Cadence) -> DeviceWindow:
         """What the detectors of ``cadence`` need for ``device_id`` at ``now_ms``."""
@@ -98,14 +106,27 @@ class DetectRunner:
     def _cycle(self, job: str, cadence: Cadence, now_ms: int | None) -> CycleReport:
         now = self._now_ms(now_ms)
         started = time.perf_counter()
-        report = CycleReport(job, now)
+        report = CycleReport(job, now, started=time.monotonic())
+        windows: dict[str, DeviceWindow] = {}
+        summaries = {d.device_id: d for d in self.store.devices(
+            max(0, int(now - self.settings.score_lookback * 1000)))}
         for device_id in self.devices():
             report.devices += 1
             try:
-                findings = self.engine.run(self.window(device_id, now, cadence), cadence)
+                windows[device_id] = self.window(device_id, now, cadence)
+            except Exception as exc:  # one device must never stop the others
+                log.exception("%s: reading device %s failed", job, device_id)
+                report.failures[device_id] = f"{type(exc).__name__}: {exc}"
+        cohorts = self._cohorts(windows, summaries) if cadence == "model" else {}
+        for device_id, window in windows.items():
+            try:
+                region = climate_of(_meta(summaries.get(device_id)))
+                if region in cohorts:
+                    window = replace(window, cohort=cohorts[region], cache={})
+                findings = self.engine.run(window, cadence)
                 self.sink.put(findings)
                 report.findings += len(findings)
-            except Exception as exc:  # one device must never stop the others
+            except Exception as exc:
                 log.exception("%s: device %s failed", job, device_id)
                 report.failures[device_id] = f"{type(exc).__name__}: {exc}"
         report.seconds = time.perf_counter() - started
@@ -113,6 +134,17 @@ class DetectRunner:
         log.info("%s cycle: %d devices, %d findings, %d failures in %.1f s", job,
                  report.devices, report.findings, len(report.failures), report.seconds)
         return report
+
+    @staticmethod
+    def _cohorts(windows: dict[str, DeviceWindow],
+                 summaries: dict[str, DeviceSummary]) -> dict[str, Frame]:
+        """Per region, the hourly median residuals of this run's devices."""
+        series: dict[str, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
+        for device_id, w in windows.items():
+            if w.model is not None and len(w.hourly):
+                region = climate_of(_meta(summaries.get(device_id)))
+                series[region].append((w.hourly.times_ms, w.model.residuals(w.hourly)))
+        return {region: cohort_residuals(s) for region, s in series.items()}
 
     def quick_cycle(self, now_ms: int | None = None) -> CycleReport:
         return self._cycle("quick", "quick", now_ms)
@@ -124,7 +156,7 @@ class DetectRunner:
         """Refit every device's model; save a new version (the previous one stays)."""
         now = self._now_ms(now_ms)
         started = time.perf_counter()
-        report = CycleReport("retrain", now)
+        report = CycleReport("retrain", now, started=time.monotonic())
         policy = RetrainPolicy(train_days=self.settings.train_window / 86_400.0)
         prior = self.models.prior
         updated = dict(self.models.models)
@@ -171,6 +203,10 @@ class DetectRunner:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
+
+
+def _meta(summary: DeviceSummary | None) -> dict[str, Any] | None:
+    return summary.meta.doc if summary is not None and summary.meta is not None else None
 
 
 def _now_dt():  # type: ignore[no-untyped-def]

@@ -1,0 +1,40 @@
+"""Frames: store frames become arrays, downsampling matches the stores, days are counted back."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from detect.frame import DAY_MS, HOUR_MS, Frame, daily_means, downsample
+from ingest.store.base import SignalFrame
+
+
+def test_a_store_frame_becomes_arrays_with_nan_for_missing() -> None:
+    """None cells become NaN; an unknown signal reads as all NaN."""
+    f = Frame.from_signal_frame(SignalFrame("hp", [0, 60_000], {"x": [1.0, None]}))
+    assert f.times_ms.tolist() == [0, 60_000]
+    assert np.isnan(f["x"][1]) and f["x"][0] == 1.0
+    assert np.isnan(f["nope"]).all()
+
+
+def test_downsampling_averages_epoch_aligned_windows_and_drops_empty_ones() -> None:
+    """Like aggregateWindow(fn: mean, createEmpty: false, timeSrc: _start)."""
+    times = np.array([10, 20, 2 * HOUR_MS + 5])
+    f = Frame("hp", times, {"x": np.array([1.0, 3.0, 7.0]), "y": np.array([np.nan, 2.0, np.nan])})
+    h = downsample(f, HOUR_MS)
+    assert h.times_ms.tolist() == [0, 2 * HOUR_MS]
+    assert h["x"].tolist() == [2.0, 7.0]
+    assert h["y"][0] == 2.0 and np.isnan(h["y"][1])
+
+
+def test_between_keeps_the_half_open_window() -> None:
+    f = Frame("hp", np.array([0, 10, 20]), {"x": np.array([1.0, 2.0, 3.0])})
+    assert f.between(10, 20)["x"].tolist() == [2.0]
+
+
+def test_daily_means_count_back_from_now() -> None:
+    """The last row is the last 24 h before now; days without data are NaN."""
+    now = 10 * DAY_MS
+    times = np.array([now - 1, now - 2, now - DAY_MS - 1])
+    values = np.array([[1.0], [3.0], [5.0]])
+    d = daily_means(times, values, now, 3)
+    assert np.isnan(d[0, 0]) and d[1, 0] == 5.0 and d[2, 0] == 2.0

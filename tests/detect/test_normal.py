@@ -1,0 +1,82 @@
+"""The learned normal: healthy residuals stay small, faults move the right residuals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from detect.errors import ModelError
+from detect.frame import DAY_MS, Frame
+from detect.normal import CHANNELS, FleetPrior, fit_normal
+
+
+def _mean_z(history, model, day_from: float, day_to: float) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    start = history.start_ms + int(day_from * DAY_MS)
+    z = model.residuals(history.hourly.between(start, history.start_ms + int(day_to * DAY_MS)))
+    with np.errstate(invalid="ignore"):
+        means = np.nanmean(z, axis=0) / model.day_sd
+    return dict(zip(CHANNELS, means, strict=True))
+
+
+def test_a_healthy_device_stays_near_its_normal_on_unseen_days(by_fault) -> None:  # type: ignore[no-untyped-def]
+    """A week the model never saw: every residual within a few usual daily wobbles."""
+    h = by_fault["none"]
+    z = _mean_z(h, h.model(20), 20, 27)
+    assert max(abs(v) for v in z.values()) < 4
+
+
+def test_low_flow_shows_as_a_flow_residual(by_fault) -> None:  # type: ignore[no-untyped-def]
+    """Weeks into a clogging filter, flow is far below what the conditions call for."""
+    h = by_fault["low_flow"]
+    z = _mean_z(h, h.model(20), 30, 34)
+    assert z["flow_lpm"] < -5
+
+
+def test_compressor_wear_shows_as_vibration(by_fault) -> None:  # type: ignore[no-untyped-def]
+    h = by_fault["compressor_wear"]
+    z = _mean_z(h, h.model(20), 32, 36)
+    assert z["vibration_per_hz"] > 3
+
+
+def test_conditions_never_seen_are_not_judged(by_fault) -> None:  # type: ignore[no-untyped-def]
+    """An hour far outside the training range of the conditions has no residual."""
+    h = by_fault["none"]
+    model = h.model(20)
+    frame = h.hourly.between(h.start_ms + 25 * DAY_MS, h.start_ms + 26 * DAY_MS)
+    cold = {k: v.copy() for k, v in frame.columns.items()}
+    cold["outdoor_temp"] = cold["outdoor_temp"] - 40.0
+    z = model.residuals(Frame(frame.device_id, frame.times_ms, cold))
+    assert np.isnan(z).all()
+
+
+def test_too_little_history_is_refused_with_the_reason(by_fault) -> None:  # type: ignore[no-untyped-def]
+    h = by_fault["none"]
+    with pytest.raises(ModelError, match="running hours"):
+        fit_normal(h.hourly.between(h.start_ms, h.start_ms + 6 * 3_600_000), h.start_ms)
+
+
+def test_the_fleet_prior_is_the_median_of_device_models(histories) -> None:  # type: ignore[no-untyped-def]
+    """A prior from three models lies between them; a flat prior is zeros."""
+    models = [h.model(15) for h in list(histories.values())[:3]]
+    prior = FleetPrior.from_models(models)
+    stack = np.stack([m.health_coef for m in models])
+    assert np.all(prior.health >= stack.min(axis=0) - 1e-12)
+    assert np.all(prior.health <= stack.max(axis=0) + 1e-12)
+    assert prior.devices == 3 and not FleetPrior.flat().health.any()
+
+
+def test_a_new_device_with_a_fleet_prior_predicts_better_than_without(histories) -> None:  # type: ignore[no-untyped-def]
+    """Four days of own history: the fleet prior beats plain ridge on the next week."""
+    hs = list(histories.values())
+    prior = FleetPrior.from_models([h.model(20) for h in hs[1:8]])
+    new = hs[-1]
+    two_days = new.hourly.between(new.start_ms, new.start_ms + 4 * DAY_MS)
+    stop = new.start_ms + 4 * DAY_MS
+    week = new.hourly.between(stop, stop + 7 * DAY_MS)
+
+    def error(p: FleetPrior | None) -> float:
+        exp, obs = fit_normal(two_days, stop, p).expected(week)
+        rel = np.abs(exp - obs) / (np.abs(obs) + 1.0)
+        return float(np.nanmean(rel[:, : len(CHANNELS) // 2]))
+
+    assert error(prior) < error(None)

@@ -1,0 +1,150 @@
+"""The live runner over real stores: embedded SQLite and the session's real InfluxDB."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from config import DetectSettings, Settings
+from detect.registry import ModelRegistry
+from detect.runner import DetectRunner
+from detect.shard import Shard
+from detect.sink import MemorySink
+from ingest.store import EmbeddedStore, InfluxStore
+from ingest.store.base import TelemetryStore
+from simulators.backfill import backfill_store
+from simulators.fleet import Fleet
+from simulators.plan import parse_plan
+
+DAYS = 26
+N = 6
+
+
+@dataclass
+class Stored:
+    store: TelemetryStore
+    ids: list[str]
+    end_s: float
+
+
+def _fill(store: TelemetryStore, prefix: str) -> Stored:
+    """Six devices, 26 days up to now; device 0 loses water flow from day 16."""
+    end_s = float(int(time.time()) // 3600 * 3600)
+    start_s = end_s - DAYS * 86_400
+    ids = [f"{prefix}-{i:05d}" for i in range(N)]
+    plan = parse_plan([{"device": ids[0], "fault": "low_flow", "onset_day": 16,
+                        "progression_days": 12}], ids, start_s, 1)
+    fleet = Fleet(N, seed=11, start_s=start_s, interval_s=600, plan=plan, id_prefix=prefix,
+                  climates=["stockholm"])
+    backfill_store(fleet, store, int(DAYS * 86_400 / 600))
+    return Stored(store, ids, end_s)
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stored]:
+    store = EmbeddedStore(tmp_path_factory.mktemp("detect") / "telemetry.sqlite")
+    yield _fill(store, "emb")
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def influx(service_stack) -> Iterator[Stored]:  # type: ignore[no-untyped-def]
+    from config import load_settings
+
+    settings = load_settings(**service_stack.connection(), environment="test")
+    store = InfluxStore(settings.influx)
+    yield _fill(store, f"ifx{int(time.time()) % 100000}")
+    store.close()
+
+
+@pytest.fixture(params=["embedded", "influxdb"])
+def stored(request: pytest.FixtureRequest) -> Stored:
+    return request.getfixturevalue("embedded" if request.param == "embedded" else "influx")
+
+
+def _runner(stored: Stored, tmp_path: Path, **kw) -> DetectRunner:  # type: ignore[no-untyped-def]
+    settings = DetectSettings(models_dir=tmp_path / "models", **kw.pop("settings", {}))
+    return DetectRunner(stored.store, kw.pop("sink", MemorySink()), settings,
+                        clock=lambda: stored.end_s, only=stored.ids, **kw)
+
+
+def test_a_retrain_then_a_scoring_run_finds_the_failing_pump(stored: Stored,
+                                                            tmp_path: Path) -> None:
+    """Models trained on day 16 are saved as version 1; ten days later scoring flags only
+    the pump whose water flow is failing."""
+    sink = MemorySink()
+    runner = _runner(stored, tmp_path, sink=sink)
+    retrain = runner.retrain_cycle(now_ms=int((stored.end_s - 10 * 86_400) * 1000))
+    assert retrain.devices == N and not retrain.failures
+    assert sorted(ModelRegistry(tmp_path / "models").load().models) == stored.ids
+    runner.quick_cycle()
+    score = runner.score_cycle()
+    assert score.devices == N and not score.failures
+    flagged = {f.device_id for f in sink.findings}
+    assert flagged == {stored.ids[0]}, [(f.device_id, f.detector, f.signals) for f in sink.findings]
+    assert any(f.diagnosis.fault == "low_flow" for f in sink.findings)
+
+
+def test_one_failing_device_never_stops_the_others(stored: Stored, tmp_path: Path) -> None:
+    broken = stored.ids[2]
+
+    class Flaky:
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(stored.store, name)
+
+        def read_signals(self, device_id: str, *a, **kw):  # type: ignore[no-untyped-def]
+            if device_id == broken:
+                raise RuntimeError("disk on fire")
+            return stored.store.read_signals(device_id, *a, **kw)
+
+    runner = DetectRunner(Flaky(), MemorySink(), DetectSettings(models_dir=tmp_path),  # type: ignore[arg-type]
+                          clock=lambda: stored.end_s, only=stored.ids)
+    report = runner.quick_cycle()
+    assert report.devices == N and list(report.failures) == [broken]
+    assert "disk on fire" in report.failures[broken]
+
+
+def test_shards_split_the_fleet_without_overlap_or_gaps(embedded: Stored, tmp_path: Path) -> None:
+    seen = [_runner(embedded, tmp_path, shard=Shard(i, 3)).devices() for i in range(3)]
+    assert sorted(d for part in seen for d in part) == sorted(embedded.ids)
+
+
+def test_the_schedule_runs_every_job_and_runs_never_overlap(embedded: Stored,
+                                                           tmp_path: Path) -> None:
+    """Short intervals for a moment: every job ran, one at a time, on one worker thread."""
+    runner = _runner(embedded, tmp_path, settings={
+        "quick_interval": 0.2, "score_interval": 0.5, "retrain_interval": 30.0})
+    runner.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and {r.job for r in runner.reports} != {
+                "quick", "score", "retrain"}:
+            time.sleep(0.1)
+    finally:
+        runner.stop()
+    jobs = [r.job for r in runner.reports]
+    assert {"quick", "score", "retrain"} <= set(jobs)
+    spans = sorted((r.started, r.started + r.seconds) for r in runner.reports)
+    assert all(b[0] >= a[1] - 1e-3 for a, b in itertools.pairwise(spans))
+
+
+def test_forewarn_detect_once_runs_jobs_and_writes_findings(embedded: Stored,
+                                                           tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    _ = Settings  # the CLI builds its own settings from the environment
+    out = tmp_path / "findings.jsonl"
+    env = {"FOREWARN_TELEMETRY__STORE": "embedded",
+           "FOREWARN_TELEMETRY__EMBEDDED_PATH": str(embedded.store.path),  # type: ignore[attr-defined]
+           "FOREWARN_DETECT__MODELS_DIR": str(tmp_path / "models")}
+    result = CliRunner().invoke(app, ["detect", "--once", "retrain", "--once", "quick",
+                                      "--findings", str(out)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "retrain:" in result.output and "quick:" in result.output

@@ -164,6 +164,8 @@ class DispatchSettings(_Section):
     """Tickets, booking, customer messages and webhooks (``forewarn dispatch``)."""
 
     visit_min_confidence: float = Field(0.6, ge=0, le=1, description="below: remote check")
+    visit_if_failure_within_h: float = Field(
+        168.0, ge=0, description="a failure predicted this soon gets a visit above watch level")
     watch_below_confidence: float = Field(0.3, ge=0, le=1, description="below: only watch")
     suppress_days: float = Field(30.0, ge=0, description="quiet after a no-fault-found visit")
     suppress_override_confidence: float = Field(0.9, ge=0, le=1)

@@ -119,7 +119,8 @@ class Dispatcher:
                 now_ms: int) -> tuple[Action, str, Priority]:
         cfg = self.settings
         supp = s.get(t.Suppression, (device_id, problem))
-        decision = decide(diagnosis, cfg, supp.until_ms if supp else None, now_ms)
+        decision = decide(diagnosis, cfg, supp.until_ms if supp else None, now_ms,
+                          window["expected_ms"] if window else None)
         facts = site_facts(context, cfg.country, cfg.timezone)
         horizon_end = window["latest_ms"] if window else now_ms + 5 * DAY_MS
         temp = self.forecast.min_temp(facts.climate, now_ms, max(horizon_end, now_ms + HOUR_MS))
@@ -214,7 +215,7 @@ class Dispatcher:
         with self.sessions.begin() as s:
             quiet = [x.id for x in s.scalars(select(t.Ticket).where(t.Ticket.status == t.OPEN))
                      if cleared(x.last_finding_ms, now_ms, clear_ms,
-                                active_booking(s, x.id) is not None)]
+                                x.action == Action.VISIT.value)]
         for ticket_id in quiet:
             close_ticket(self, ticket_id, "cleared", now_ms,
                          cause=f"no new finding for {self.settings.clear_after_h:g} h")

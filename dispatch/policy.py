@@ -4,6 +4,9 @@
   a remote check. A bad sensor never gets a van.
 - Confidence below ``watch_below_confidence``: watch only (the ticket exists, but
   nobody is disturbed).
+- A failure of the machine predicted within ``visit_if_failure_within_h``: a visit, even
+  at moderate confidence: what matters is that it is failing, and the technician finds
+  which fault it is.
 - Confidence below ``visit_min_confidence``: a remote check first.
 - A repeated alarm on a device whose last visit for this problem found no fault is
   watched while suppressed, unless the evidence is now very strong.
@@ -38,8 +41,10 @@ class Decision:
 
 
 def decide(diagnosis: Diagnosis, settings: DispatchSettings,
-           suppressed_until_ms: int | None = None, now_ms: int = 0) -> Decision:
-    """What to do about a problem with this diagnosis (see the module docstring)."""
+           suppressed_until_ms: int | None = None, now_ms: int = 0,
+           failure_ms: int | None = None) -> Decision:
+    """What to do about a problem with this diagnosis and predicted failure time (see the
+    module docstring)."""
     conf = diagnosis.confidence
     if diagnosis.remedy == "remote_check":
         what = f"the {diagnosis.sensor} sensor" if diagnosis.sensor else "the connection"
@@ -54,6 +59,11 @@ def decide(diagnosis: Diagnosis, settings: DispatchSettings,
         return Decision(Action.WATCH, "the last visit for this problem found no fault; "
                         f"watching (confidence {conf:.2f} < "
                         f"{settings.suppress_override_confidence:.2f} needed to visit again)")
+    hours = (failure_ms - now_ms) / 3_600_000 if failure_ms is not None else None
+    if hours is not None and hours <= settings.visit_if_failure_within_h:
+        return Decision(Action.VISIT, f"failure predicted in {max(hours, 0):.0f} h: site visit "
+                        f"by a {diagnosis.skill} although confidence in {diagnosis.fault} is "
+                        f"{conf:.2f}")
     if conf < settings.visit_min_confidence:
         return Decision(Action.REMOTE_CHECK, f"confidence {conf:.2f} is below "
                         f"{settings.visit_min_confidence:.2f}: remote check before a visit")

@@ -86,9 +86,10 @@ def route(diagnosis: Diagnosis, ts_ms: int, open_tickets: Sequence[OpenProblem],
     return Route(key, None, reason=f"new {key} problem")
 
 
-def cleared(last_finding_ms: int, now_ms: int, clear_after_ms: int, booked: bool) -> bool:
-    """True when a ticket's problem went quiet long enough to close it as cleared.
+def cleared(last_finding_ms: int, now_ms: int, clear_after_ms: int, visit: bool) -> bool:
+    """True when a watched or remotely checked problem went quiet long enough to close it.
 
-    A booked visit is not cancelled on silence: a planner decides that.
+    A problem that was worth a visit is never closed on silence alone (detectors may go
+    quiet while the machine still degrades): a planner decides.
     """
-    return not booked and now_ms - last_finding_ms >= clear_after_ms
+    return not visit and now_ms - last_finding_ms >= clear_after_ms

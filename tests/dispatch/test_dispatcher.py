@@ -227,3 +227,13 @@ def test_a_more_confident_diagnosis_needing_another_skill_moves_the_visit(
         assert active.technician_id == "t0" and active.id != b.id
     else:
         assert active.id == b.id
+
+
+def test_a_visit_worthy_problem_is_not_closed_just_because_the_detectors_went_quiet(
+        dispatcher: Dispatcher, make_finding: MakeFinding) -> None:
+    h = dispatcher.handle(make_finding(fails_in_h=20), NOW_MS)  # visit, escalated, unbooked
+    assert h.escalated
+    assert dispatcher.sweep(NOW_MS + 5 * DAY_MS)["cleared"] == 0
+    with dispatcher.sessions() as s:
+        ticket = s.get(t.Ticket, h.ticket_id)
+        assert ticket is not None and ticket.status == "open"

@@ -29,6 +29,19 @@ def test_low_confidence_is_watched_and_middling_confidence_checked_remotely() ->
     assert decide(Diagnosis.of("compressor_wear", 0.5), CFG).action is Action.REMOTE_CHECK
 
 
+def test_a_machine_failing_within_a_week_is_visited_even_at_moderate_confidence() -> None:
+    day = 86_400_000
+    soon = decide(Diagnosis.of("refrigerant_leak", 0.45), CFG, now_ms=0, failure_ms=3 * day)
+    assert soon.action is Action.VISIT and "failure predicted in 72 h" in soon.reason
+    later = decide(Diagnosis.of("refrigerant_leak", 0.45), CFG, now_ms=0, failure_ms=20 * day)
+    assert later.action is Action.REMOTE_CHECK
+    sensor = decide(Diagnosis.of("sensor_drift", 0.9, "supply_temp"), CFG, now_ms=0,
+                    failure_ms=day)
+    assert sensor.action is Action.REMOTE_CHECK
+    doubtful = decide(Diagnosis.of("refrigerant_leak", 0.1), CFG, now_ms=0, failure_ms=day)
+    assert doubtful.action is Action.WATCH
+
+
 def test_thresholds_are_configurable() -> None:
     strict = DispatchSettings(visit_min_confidence=0.95)
     assert decide(Diagnosis.of("low_flow", 0.9), strict).action is Action.REMOTE_CHECK

@@ -55,7 +55,7 @@ def test_a_finding_after_the_repair_is_a_new_problem() -> None:
     assert not r.stale and r.ticket_id is None
 
 
-def test_a_quiet_problem_clears_unless_a_visit_is_booked() -> None:
-    assert cleared(last_finding_ms=0, now_ms=100, clear_after_ms=50, booked=False)
-    assert not cleared(last_finding_ms=0, now_ms=100, clear_after_ms=50, booked=True)
-    assert not cleared(last_finding_ms=80, now_ms=100, clear_after_ms=50, booked=False)
+def test_a_quiet_problem_clears_unless_it_was_worth_a_visit() -> None:
+    assert cleared(last_finding_ms=0, now_ms=100, clear_after_ms=50, visit=False)
+    assert not cleared(last_finding_ms=0, now_ms=100, clear_after_ms=50, visit=True)
+    assert not cleared(last_finding_ms=80, now_ms=100, clear_after_ms=50, visit=False)

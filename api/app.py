@@ -1,0 +1,157 @@
+"""The app factory: settings in, a FastAPI app out (REST API, web app, health, metrics).
+
+Nothing is global: the ticket database, the telemetry store, the dispatcher (for
+closing tickets and announcing), the session signer and the login rate limiter are
+built here from the settings and kept on ``app.state.forewarn``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api import accounts, queries
+from api.auth import signer
+from api.errors import ApiError, ConfigError
+from api.metrics import Metrics, MetricsMiddleware
+from api.ratelimit import RateLimiter
+from api.routes import devices, fleet, ops, stream, tickets
+from api.state import AppState, Clock
+from api.telemetry import TelemetryUnavailable
+from api.web import routes as web
+from config import Settings
+from dispatch.dispatcher import Dispatcher
+from dispatch.errors import DispatchError
+from dispatch.store import connect, migrate, session_factory
+from ingest.store import open_store
+from ingest.store.base import TelemetryStore
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "web" / "static"
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _check_secret(settings: Settings) -> None:
+    secret = settings.api.session_secret.get_secret_value()
+    if settings.environment == "production" and (secret.startswith("development")
+                                                  or len(secret) < 32):
+        raise ConfigError("api.session_secret must be set to 32+ random characters in "
+                          "production (FOREWARN_API__SESSION_SECRET)")
+
+
+def build_state(settings: Settings, telemetry: TelemetryStore | None = None,
+                clock: Clock | None = None) -> AppState:
+    _check_secret(settings)
+    engine = connect(settings.tickets.url)
+    migrate(engine)
+    accounts.ensure_tables(engine)
+    sessions = session_factory(engine)
+    api = settings.api
+    state = AppState(
+        settings=settings, engine=engine, sessions=sessions,
+        dispatcher=Dispatcher(sessions, settings.dispatch),
+        telemetry=telemetry or open_store(settings), clock=clock or _now_ms,
+        signer=signer(api.session_secret.get_secret_value()),
+        login_limiter=RateLimiter(api.login_attempts, api.login_window), metrics=Metrics(),
+        owns_telemetry=telemetry is None)
+
+    def counts() -> dict[str, int]:
+        with sessions() as s:
+            return queries.open_counts(s)
+
+    state.metrics.track_open_tickets(counts)
+    return state
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        where, rest = parts[0], parts[1:]
+        return ".".join(rest) if rest else where
+    return ".".join(parts)
+
+
+def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        if exc.status == 401 and web.wants_html(request):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        if web.wants_html(request):
+            return web.error_page(request, exc.status, exc.message, exc.headers)
+        return JSONResponse({"detail": exc.message}, status_code=exc.status,
+                            headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        fields = [{"field": _field(tuple(e.get("loc", ()))), "in": str(e.get("loc", ["?"])[0]),
+                   "message": e.get("msg", "invalid")} for e in exc.errors()]
+        summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        return JSONResponse({"detail": f"invalid request: {summary}", "errors": fields},
+                            status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(TelemetryUnavailable)
+    async def no_telemetry(request: Request, exc: TelemetryUnavailable) -> Response:
+        log.warning("telemetry store unavailable: %s", exc)
+        return JSONResponse({"detail": "the telemetry store does not answer: try again "
+                             "shortly"}, status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(DispatchError)
+    async def store_error(request: Request, exc: DispatchError) -> Response:
+        log.error("ticket store error: %s", exc)
+        return JSONResponse({"detail": "the ticket store failed: try again shortly"},
+                            status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "internal error (logged on the server)"},
+                            status_code=500)
+
+
+def create_app(settings: Settings, *, telemetry: TelemetryStore | None = None,
+               clock: Clock | None = None) -> FastAPI:
+    """The REST API and planner web app for ``settings``.
+
+    ``telemetry`` (a store to use instead of opening the configured one) and ``clock``
+    (epoch ms) are for tests, benchmarks and replays.
+    """
+    state = build_state(settings, telemetry, clock)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.close()
+
+    app = FastAPI(
+        title="Forewarn", version="1.0",
+        description="Proactive repair tickets for connected heat pumps: the planner's queue, "
+        "tickets with their evidence, devices and their telemetry, technicians, KPIs.\n\n"
+        "Authenticate with an API key (`forewarn api keys create --role planner --name X`) "
+        "as `Authorization: Bearer <key>`. Lists are paged by cursor: pass `next_cursor` "
+        "back as `cursor`.",
+        lifespan=lifespan, docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
+    app.state.forewarn = state
+    _install_errors(app)
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    for module in (ops, tickets, devices, fleet, stream):
+        app.include_router(module.router)
+    app.include_router(web.router, include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

@@ -1,0 +1,303 @@
+"""Read-side queries over the ticket database for the API and the web app.
+
+Lists are filtered and sorted in SQL and paged by cursor; related rows (bookings,
+open tickets per device) are fetched for the whole page in one query, never per row.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from api import pagination
+from api.errors import NotFound
+from api.schemas import (
+    BookingPublic,
+    DeviceSummary,
+    EventPublic,
+    FindingPublic,
+    MessagePublic,
+    ReasonPublic,
+    RegionHealth,
+    TicketPublic,
+    TicketSummary,
+)
+from dispatch.store import tables as t
+
+TicketSort = Literal["priority", "-opened", "opened", "-updated", "failure"]
+HEALTH_ORDER: Final = ("ok", "watch", "remote_check", "visit")
+_TICKET_KEYS: Final[dict[str, pagination.Key]] = {
+    "priority": ((t.Ticket.escalated, True), (t.Ticket.priority_score, True),
+                 (t.Ticket.opened_ms, False), (t.Ticket.id, False)),
+    "-opened": ((t.Ticket.opened_ms, True), (t.Ticket.id, True)),
+    "opened": ((t.Ticket.opened_ms, False), (t.Ticket.id, False)),
+    "-updated": ((t.Ticket.updated_ms, True), (t.Ticket.id, True)),
+    "failure": ((t.Ticket.last_finding_ms, True), (t.Ticket.id, True)),
+}
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    status: str | None = "open"
+    priority: str | None = None
+    action: str | None = None
+    device_id: str | None = None
+    region: str | None = None
+    escalated: bool | None = None
+    at_risk: bool | None = None
+
+
+def _booking(b: t.Booking, names: dict[str, str]) -> BookingPublic:
+    return BookingPublic(id=b.id, technician_id=b.technician_id,
+                         technician_name=names.get(b.technician_id), start_ms=b.start_ms,
+                         end_ms=b.end_ms, status=b.status, at_risk=b.at_risk)
+
+
+def technician_names(s: Session) -> dict[str, str]:
+    return dict(s.execute(select(t.TechnicianRow.id, t.TechnicianRow.name)).tuples().all())
+
+
+def reasons(priority: dict[str, Any], top: int | None = None) -> list[ReasonPublic]:
+    factors = sorted(priority.get("factors", []), key=lambda f: -f.get("points", 0))
+    out = [ReasonPublic(name=f["name"], points=f["points"], reason=f["reason"])
+           for f in factors if f.get("points", 0) > 0]
+    return out[:top] if top else out
+
+
+def _summary(x: t.Ticket, booking: t.Booking | None, names: dict[str, str]) -> dict[str, Any]:
+    fw = x.failure_window or {}
+    return {"id": x.id, "device_id": x.device_id, "problem": x.problem, "status": x.status,
+            "action": x.action, "priority": x.priority_level, "score": x.priority_score,
+            "escalated": x.escalated, "reasons": reasons(x.priority, 4),
+            "failure_earliest_ms": fw.get("earliest_ms"),
+            "failure_expected_ms": fw.get("expected_ms"),
+            "booking": _booking(booking, names) if booking else None,
+            "region": (x.context.get("site") or {}).get("region"), "findings": x.finding_count,
+            "opened_ms": x.opened_ms, "updated_ms": x.updated_ms}
+
+
+def _active_bookings(s: Session, ids: Sequence[int]) -> dict[int, t.Booking]:
+    if not ids:
+        return {}
+    rows = s.scalars(select(t.Booking).where(t.Booking.ticket_id.in_(ids),
+                                             t.Booking.status == "active"))
+    return {b.ticket_id: b for b in rows}
+
+
+def _ticket_where(f: TicketFilter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if f.status:
+        where.append(t.Ticket.status == f.status)
+    if f.priority:
+        where.append(t.Ticket.priority_level == f.priority)
+    if f.action:
+        where.append(t.Ticket.action == f.action)
+    if f.device_id:
+        where.append(t.Ticket.device_id == f.device_id)
+    if f.escalated is not None:
+        where.append(t.Ticket.escalated.is_(f.escalated))
+    if f.region:
+        where.append(t.Ticket.device_id.in_(
+            select(t.Device.id).join(t.Site, t.Site.id == t.Device.site_id)
+            .where(t.Site.region == f.region)))
+    if f.at_risk is not None:
+        risky = exists().where(t.Booking.ticket_id == t.Ticket.id, t.Booking.status == "active",
+                               t.Booking.at_risk.is_not(None))
+        where.append(risky if f.at_risk else ~risky)
+    return where
+
+
+def list_tickets(s: Session, f: TicketFilter, sort: str, cursor: str | None,
+                 limit: int) -> tuple[list[TicketSummary], str | None]:
+    key = _TICKET_KEYS[sort]
+    q: Select[tuple[t.Ticket]] = select(t.Ticket).where(*_ticket_where(f))
+    if cursor:
+        q = q.where(pagination.after(key, pagination.decode(cursor, len(key))))
+    rows = list(s.scalars(q.order_by(*pagination.order_by(key)).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    bookings = _active_bookings(s, [x.id for x in rows])
+    names = technician_names(s) if bookings else {}
+    items = [TicketSummary(**_summary(x, bookings.get(x.id), names)) for x in rows]
+    nxt = None
+    if more and rows:
+        last = rows[-1]
+        nxt = pagination.encode([getattr(last, col.key) for col, _ in key])  # type: ignore[attr-defined]
+    return items, nxt
+
+
+def ticket_row(s: Session, ticket_id: int) -> t.Ticket:
+    x = s.get(t.Ticket, ticket_id)
+    if x is None:
+        raise NotFound(f"no ticket {ticket_id}")
+    return x
+
+
+def ticket_detail(s: Session, ticket_id: int) -> TicketPublic:
+    x = ticket_row(s, ticket_id)
+    names = technician_names(s)
+    events = list(s.scalars(select(t.Event).where(t.Event.ticket_id == ticket_id)
+                            .order_by(t.Event.id)))
+    findings = s.scalars(select(t.FindingRow).where(t.FindingRow.ticket_id == ticket_id)
+                         .order_by(t.FindingRow.ts_ms))
+    bookings = list(s.scalars(select(t.Booking).where(t.Booking.ticket_id == ticket_id)
+                              .order_by(t.Booking.id)))
+    messages = s.scalars(select(t.OutboxEntry).where(t.OutboxEntry.ticket_id == ticket_id,
+                                                     t.OutboxEntry.channel != "webhook")
+                         .order_by(t.OutboxEntry.id))
+    active = next((b for b in bookings if b.status == "active"), None)
+    acked = next((e.data.get("by") for e in reversed(events) if e.kind == "acknowledged"), None)
+    return TicketPublic(
+        **_summary(x, active, names), action_reason=x.action_reason, priority_detail=x.priority,
+        diagnosis=x.diagnosis, skill=x.skill, parts=x.parts, failure_window=x.failure_window,
+        evidence=x.evidence, customer=x.context.get("customer"), site=x.context.get("site"),
+        device=x.context.get("device"), escalation_reason=x.escalation_reason,
+        closed_ms=x.closed_ms, outcome=x.outcome, outcome_cause=x.outcome_cause,
+        acknowledged_by=acked,
+        finding_list=[finding_public(f) for f in findings],
+        bookings=[_booking(b, names) for b in bookings],
+        messages=[MessagePublic(channel=m.channel, destination=m.destination,
+                                subject=m.payload.get("subject"), body=m.payload.get("body"),
+                                kind=m.payload.get("kind"), status=m.status,
+                                created_ms=m.created_ms, sent_ms=m.sent_ms) for m in messages],
+        history=[EventPublic(ts_ms=e.ts_ms, kind=e.kind, text=e.text) for e in events])
+
+
+def finding_public(f: t.FindingRow) -> FindingPublic:
+    return FindingPublic(id=f.id, ticket_id=f.ticket_id, device_id=f.device_id, ts_ms=f.ts_ms,
+                         detector=f.detector, score=f.score, note=f.note)
+
+
+def list_findings(s: Session, device_id: str | None, ticket_id: int | None,
+                  detector: str | None, cursor: str | None,
+                  limit: int) -> tuple[list[FindingPublic], str | None]:
+    key: pagination.Key = ((t.FindingRow.ts_ms, True), (t.FindingRow.id, True))
+    q = select(t.FindingRow)
+    if device_id:
+        q = q.where(t.FindingRow.device_id == device_id)
+    if ticket_id is not None:
+        q = q.where(t.FindingRow.ticket_id == ticket_id)
+    if detector:
+        q = q.where(t.FindingRow.detector == detector)
+    if cursor:
+        q = q.where(pagination.after(key, pagination.decode(cursor, 2)))
+    rows = list(s.scalars(q.order_by(*pagination.order_by(key)).limit(limit + 1)))
+    nxt = pagination.encode([rows[limit - 1].ts_ms, rows[limit - 1].id]) \
+        if len(rows) > limit else None
+    return [finding_public(f) for f in rows[:limit]], nxt
+
+
+# -- devices -----------------------------------------------------------------------------
+
+_ACTION_HEALTH: Final = {"watch": "watch", "remote_check": "remote_check", "visit": "visit"}
+
+
+def _open_by_device(s: Session, ids: Sequence[str] | None) -> dict[str, list[tuple[str, str]]]:
+    q = select(t.Ticket.device_id, t.Ticket.action, t.Ticket.priority_level).where(
+        t.Ticket.status == t.OPEN)
+    if ids is not None:
+        q = q.where(t.Ticket.device_id.in_(ids))
+    out: dict[str, list[tuple[str, str]]] = {}
+    for device, action, level in s.execute(q):
+        out.setdefault(device, []).append((action, level))
+    return out
+
+
+def health_of(open_tickets: Sequence[tuple[str, str]]) -> str:
+    states = [_ACTION_HEALTH.get(a, "watch") for a, _ in open_tickets]
+    return max(states, key=HEALTH_ORDER.index, default="ok")
+
+
+def _has_open(action: str | None = None) -> ColumnElement[bool]:
+    cond = [t.Ticket.device_id == t.Device.id, t.Ticket.status == t.OPEN]
+    if action:
+        cond.append(t.Ticket.action == action)
+    return exists().where(*cond)
+
+
+def _health_where(health: str) -> ColumnElement[bool]:
+    if health == "ok":
+        return ~_has_open()
+    worse = HEALTH_ORDER[HEALTH_ORDER.index(health) + 1:]
+    return and_(_has_open(health), *[~_has_open(w) for w in worse])
+
+
+def list_devices(s: Session, q: str | None, site: str | None, region: str | None,
+                 model: str | None, health: str | None, cursor: str | None,
+                 limit: int) -> tuple[list[DeviceSummary], str | None]:
+    stmt = select(t.Device, t.Site.region).join(t.Site, t.Site.id == t.Device.site_id)
+    if q:
+        like = f"%{q.replace('%', '').replace('_', '')}%"
+        stmt = stmt.where(or_(t.Device.id.ilike(like), t.Device.site_id.ilike(like)))
+    if site:
+        stmt = stmt.where(t.Device.site_id == site)
+    if region:
+        stmt = stmt.where(t.Site.region == region)
+    if model:
+        stmt = stmt.where(t.Device.model == model)
+    if health:
+        stmt = stmt.where(_health_where(health))
+    if cursor:
+        stmt = stmt.where(t.Device.id > pagination.decode(cursor, 1)[0])
+    rows = s.execute(stmt.order_by(t.Device.id).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    open_map = _open_by_device(s, [d.id for d, _ in rows])
+    items = [device_summary(d, region_, open_map.get(d.id, [])) for d, region_ in rows]
+    return items, pagination.encode([rows[-1][0].id]) if more else None
+
+
+def device_summary(d: t.Device, region: str | None,
+                   open_tickets: Sequence[tuple[str, str]]) -> DeviceSummary:
+    levels = sorted(level for _, level in open_tickets)
+    return DeviceSummary(id=d.id, site_id=d.site_id, region=region, model=d.model,
+                         health=health_of(open_tickets),  # type: ignore[arg-type]
+                         open_tickets=len(open_tickets), worst_priority=levels[0] if levels
+                         else None)
+
+
+def device_row(s: Session, device_id: str) -> tuple[t.Device, t.Site, t.Customer | None]:
+    d = s.get(t.Device, device_id)
+    if d is None:
+        raise NotFound(f"no device {device_id!r} in the directory (forewarn dispatch seed)")
+    site = s.get(t.Site, d.site_id)
+    assert site is not None
+    return d, site, s.get(t.Customer, site.customer_id)
+
+
+def fleet_health(s: Session) -> tuple[int, dict[str, int], dict[str, int], list[RegionHealth]]:
+    region_of = dict(s.execute(select(t.Device.id, t.Site.region)
+                               .join(t.Site, t.Site.id == t.Device.site_id)).tuples().all())
+    open_map = _open_by_device(s, None)
+    by_health = Counter({h: 0 for h in HEALTH_ORDER})
+    devices_in: Counter[str] = Counter(region_of.values())
+    for device in region_of:
+        by_health[health_of(open_map.get(device, []))] += 1
+    by_priority = Counter({"P1": 0, "P2": 0, "P3": 0})
+    open_in: Counter[str] = Counter()
+    p1_in: Counter[str] = Counter()
+    for device, tickets in open_map.items():
+        region = region_of.get(device, "unknown")
+        for _, level in tickets:
+            by_priority[level] += 1
+            open_in[region] += 1
+            p1_in[region] += level == "P1"
+    booked_in: Counter[str] = Counter()
+    for (device,) in s.execute(select(t.Ticket.device_id).join(
+            t.Booking, t.Booking.ticket_id == t.Ticket.id).where(t.Booking.status == "active")):
+        booked_in[region_of.get(device, "unknown")] += 1
+    regions = [RegionHealth(region=r, devices=devices_in[r], open_tickets=open_in[r], p1=p1_in[r],
+                            visits_booked=booked_in[r])
+               for r in sorted(set(devices_in) | set(open_in))]
+    return len(region_of), dict(by_health), dict(by_priority), regions
+
+
+def open_counts(s: Session) -> dict[str, int]:
+    rows = s.execute(select(t.Ticket.priority_level, func.count()).where(
+        t.Ticket.status == t.OPEN).group_by(t.Ticket.priority_level)).tuples().all()
+    return {"P1": 0, "P2": 0, "P3": 0, **dict(rows)}

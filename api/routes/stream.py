@@ -1,0 +1,85 @@
+"""Server-Sent Events: every new ticket event (opened, booked, escalated, closed, noted, ...)
+with the ticket's summary, in order. ``Last-Event-ID`` resumes after a reconnect."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from sqlalchemy import func, select
+
+from api import queries
+from api.deps import State, Streamer
+from api.state import AppState
+from dispatch.store import tables as t
+
+router = APIRouter(prefix="/api/v1", tags=["tickets"])
+KEEPALIVE_S = 15.0
+
+
+def _latest(state: AppState) -> int:
+    with state.sessions() as s:
+        return int(s.scalar(select(func.max(t.Event.id))) or 0)
+
+
+def _after(state: AppState, last: int) -> list[dict[str, Any]]:
+    with state.sessions() as s:
+        events = list(s.scalars(select(t.Event).where(t.Event.id > last)
+                                .order_by(t.Event.id).limit(200)))
+        if not events:
+            return []
+        ids = sorted({e.ticket_id for e in events})
+        tickets = {x.id: x for x in s.scalars(select(t.Ticket).where(t.Ticket.id.in_(ids)))}
+        bookings = queries._active_bookings(s, ids)
+        names = queries.technician_names(s)
+        out = []
+        for e in events:
+            x = tickets[e.ticket_id]
+            summary = queries._summary(x, bookings.get(x.id), names)
+            out.append({"id": e.id, "kind": e.kind, "ticket_id": e.ticket_id, "ts_ms": e.ts_ms,
+                        "text": e.text, "ticket": json.loads(
+                            queries.TicketSummary(**summary).model_dump_json())})
+        return out
+
+
+@router.get("/stream/tickets", response_class=StreamingResponse,
+            summary="Live stream (text/event-stream) of new and changed tickets",
+            responses={200: {"content": {"text/event-stream": {}},
+                             "description": "one `data:` JSON object per ticket event"}})
+async def stream_tickets(
+    request: Request, state: State, _: Streamer,
+    last_event_id: Annotated[str | None, Header(max_length=20)] = None,
+    max_events: Annotated[int | None, Query(ge=1, le=100_000,
+                                            description="end the stream after this many")
+                          ] = None,
+) -> StreamingResponse:
+    start = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+
+    async def events() -> AsyncIterator[str]:
+        last = start if start is not None else await run_in_threadpool(_latest, state)
+        sent, quiet_since = 0, time.monotonic()
+        yield "retry: 3000\n\n"
+        while True:
+            for ev in await run_in_threadpool(_after, state, last):
+                last = ev["id"]
+                yield (f"id: {ev['id']}\nevent: {ev['kind']}\n"
+                       f"data: {json.dumps(ev, separators=(',', ':'))}\n\n")
+                sent += 1
+                quiet_since = time.monotonic()
+                if max_events is not None and sent >= max_events:
+                    return
+            if await request.is_disconnected():
+                return
+            if time.monotonic() - quiet_since > KEEPALIVE_S:
+                quiet_since = time.monotonic()
+                yield ": keep-alive\n\n"
+            await asyncio.sleep(state.settings.api.stream_poll)
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

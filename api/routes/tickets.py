@@ -1,0 +1,120 @@
+"""Tickets: the queue (filter, sort, cursor), one ticket in full, and the planner's actions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from fastapi.concurrency import run_in_threadpool
+
+from api import actions, queries
+from api.deps import DB, Actor, Closer, Noter, Reader, State
+from api.schemas import (
+    AssignmentUpdate,
+    FindingPublic,
+    NoteCreate,
+    OutcomeCreate,
+    Page,
+    RescheduleCreate,
+    TicketPublic,
+    TicketSummary,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["tickets"])
+TicketId = Annotated[int, Path(ge=1, le=2**62, description="the ticket's number")]
+Limit = Annotated[int | None, Query(ge=1, le=500, description="page size")]
+Cursor = Annotated[str | None, Query(max_length=500, description="next_cursor of a page")]
+
+
+@router.get("/tickets", response_model=Page[TicketSummary],
+            summary="Tickets, worst first by default")
+def list_tickets(
+    s: DB, state: State, _: Reader,
+    status: Annotated[Literal["open", "closed", "any"], Query()] = "open",
+    priority: Annotated[Literal["P1", "P2", "P3"] | None, Query()] = None,
+    action: Annotated[Literal["watch", "remote_check", "visit"] | None, Query()] = None,
+    device_id: Annotated[str | None, Query(max_length=64)] = None,
+    region: Annotated[str | None, Query(max_length=64)] = None,
+    escalated: bool | None = None,
+    at_risk: Annotated[bool | None, Query(description="the promised visit is at risk")] = None,
+    sort: Annotated[queries.TicketSort, Query(
+        description="priority: escalated, then points, then oldest")] = "priority",
+    cursor: Cursor = None, limit: Limit = None,
+) -> Page[TicketSummary]:
+    f = queries.TicketFilter(None if status == "any" else status, priority, action, device_id,
+                             region, escalated, at_risk)
+    items, nxt = queries.list_tickets(s, f, sort, cursor, limit or state.settings.api.page_size)
+    return Page[TicketSummary](items=items, next_cursor=nxt)
+
+
+@router.get("/tickets/{ticket_id}", response_model=TicketPublic,
+            summary="One ticket with its full context and evidence")
+def get_ticket(ticket_id: TicketId, s: DB, _: Reader) -> TicketPublic:
+    return queries.ticket_detail(s, ticket_id)
+
+
+def _detail(state: State, ticket_id: int) -> TicketPublic:
+    with state.sessions() as s:
+        return queries.ticket_detail(s, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/acknowledge", response_model=TicketPublic,
+             summary="Mark the ticket as seen (once; later calls change nothing)")
+async def acknowledge(ticket_id: TicketId, state: State, who: Actor) -> TicketPublic:
+    await run_in_threadpool(actions.acknowledge, state.dispatcher, ticket_id, who,
+                            state.clock())
+    return await run_in_threadpool(_detail, state, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/reschedule", response_model=TicketPublic,
+             summary="Move the visit to the next free window before the deadline",
+             responses={409: {"description": "no free window before the deadline"}})
+async def reschedule(ticket_id: TicketId, state: State, who: Actor,
+                     body: RescheduleCreate | None = None) -> TicketPublic:
+    body = body or RescheduleCreate()
+    await run_in_threadpool(actions.reschedule, state.dispatcher, ticket_id, who,
+                            state.clock(), body.technician_id, body.not_before_ms)
+    return await run_in_threadpool(_detail, state, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/reassign", response_model=TicketPublic,
+             summary="Give the booked window to another technician",
+             responses={409: {"description": "not free, not able, or nothing booked"}})
+async def reassign(ticket_id: TicketId, body: AssignmentUpdate, state: State,
+                   who: Actor) -> TicketPublic:
+    await run_in_threadpool(actions.reassign, state.dispatcher, ticket_id, who,
+                            body.technician_id, state.clock())
+    return await run_in_threadpool(_detail, state, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/notes", response_model=TicketPublic, status_code=201,
+             summary="Add a note to the ticket's history")
+async def add_note(ticket_id: TicketId, body: NoteCreate, state: State,
+                   who: Noter) -> TicketPublic:
+    await run_in_threadpool(actions.add_note, state.dispatcher, ticket_id, who, body.text,
+                            state.clock())
+    return await run_in_threadpool(_detail, state, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/close", response_model=TicketPublic,
+             summary="Close with the outcome (feeds detect's labels and the KPIs)",
+             responses={409: {"description": "already closed"}})
+async def close(ticket_id: TicketId, body: OutcomeCreate, state: State,
+                who: Closer) -> TicketPublic:
+    await run_in_threadpool(actions.close, state.dispatcher, ticket_id, who, body.outcome,
+                            body.cause, body.visited_ms, body.customer_noticed, state.clock())
+    return await run_in_threadpool(_detail, state, ticket_id)
+
+
+@router.get("/findings", response_model=Page[FindingPublic], tags=["findings"],
+            summary="Findings, newest first")
+def list_findings(
+    s: DB, state: State, _: Reader,
+    device_id: Annotated[str | None, Query(max_length=64)] = None,
+    ticket_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    detector: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Cursor = None, limit: Limit = None,
+) -> Page[FindingPublic]:
+    items, nxt = queries.list_findings(s, device_id, ticket_id, detector, cursor,
+                                       limit or state.settings.api.page_size)
+    return Page[FindingPublic](items=items, next_cursor=nxt)

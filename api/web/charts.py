@@ -1,0 +1,186 @@
+"""Line charts as inline SVG, drawn on the server (pure: data in, markup out).
+
+No chart library is shipped to the browser: a chart is a few kilobytes of SVG however
+long the range (the store downsamples first), renders before any script runs, prints,
+and carries a text title and description for screen readers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from html import escape
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
+
+PALETTE = ("#0b57d0", "#b3261e", "#146c2e", "#7d5260", "#8a5a00", "#00639b")
+_STEPS_MS = (60_000, 300_000, 900_000, 3_600_000, 3 * 3_600_000, 6 * 3_600_000,
+             12 * 3_600_000, 86_400_000, 2 * 86_400_000, 7 * 86_400_000, 14 * 86_400_000)
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    times_ms: Sequence[int]
+    values: Sequence[float | None]
+    color: str = PALETTE[0]
+    dashed: bool = False
+
+
+@dataclass(frozen=True)
+class Band:
+    """A shaded band (e.g. the device's expected range) between ``low`` and ``high``."""
+
+    label: str
+    times_ms: Sequence[int]
+    low: Sequence[float | None]
+    high: Sequence[float | None]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A shaded time span (e.g. the predicted failure window) with a marked instant."""
+
+    label: str
+    start_ms: int
+    end_ms: int
+    mark_ms: int | None = None
+
+
+@dataclass
+class Chart:
+    title: str
+    unit: str = ""
+    series: list[Series] = field(default_factory=list)
+    band: Band | None = None
+    window: Window | None = None
+    timezone: str = "Europe/Stockholm"
+    width: int = 720
+    height: int = 260
+
+
+def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    if hi <= lo:
+        hi = lo + 1.0
+    raw = (hi - lo) / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    first = math.ceil(lo / step) * step
+    return [round(first + i * step, 10) for i in range(int((hi - first) / step) + 1)]
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.0f}" if abs(v) >= 100 or v == int(v) else f"{v:.1f}"
+
+
+def _time_ticks(t0: int, t1: int, tz: ZoneInfo) -> list[tuple[int, str]]:
+    span = max(1, t1 - t0)
+    step = next((s for s in _STEPS_MS if span / s <= 7), _STEPS_MS[-1])
+    offset = int(dt.datetime.fromtimestamp(t0 / 1000, tz).utcoffset().total_seconds() * 1000
+                 ) if step >= 86_400_000 else 0
+    first = ((t0 + offset) // step + 1) * step - offset
+    fmt = "%d %b" if step >= 86_400_000 else "%a %H:%M" if span > 86_400_000 else "%H:%M"
+    return [(t, dt.datetime.fromtimestamp(t / 1000, tz).strftime(fmt))
+            for t in range(first, t1 + 1, step)]
+
+
+def _path(points: list[tuple[float, float] | None]) -> str:
+    out, pen = [], False
+    for p in points:
+        if p is None:
+            pen = False
+            continue
+        out.append(f"{'L' if pen else 'M'}{p[0]:.1f},{p[1]:.1f}")
+        pen = True
+    return "".join(out)
+
+
+def render(chart: Chart) -> Markup:
+    """The chart as an ``<svg>`` element (responsive: it scales to its container)."""
+    w, h = chart.width, chart.height
+    left, right, top, bottom = 52, 12, 16, 46
+    times = [t for s in chart.series for t in s.times_ms]
+    values = [v for s in chart.series for v in s.values if v is not None]
+    if chart.band:
+        times += list(chart.band.times_ms)
+        values += [v for v in (*chart.band.low, *chart.band.high) if v is not None]
+    if chart.window:
+        times += [chart.window.start_ms, chart.window.end_ms]
+    desc = escape(f"{chart.title}: " + ", ".join(s.name for s in chart.series))
+    if not times or not values:
+        return Markup(
+            f'<svg class="chart" viewBox="0 0 {w} 80" role="img" aria-label="{desc}">'
+            f'<title>{desc}</title><text x="{w / 2}" y="44" text-anchor="middle" '
+            'class="chart-empty">No data in this range</text></svg>')
+    t0, t1 = min(times), max(times)
+    t1 = t1 if t1 > t0 else t0 + 1
+    lo, hi = min(values), max(values)
+    pad = (hi - lo) * 0.08 or abs(hi) * 0.1 or 1.0
+    ticks = _nice_ticks(lo - pad, hi + pad)
+    lo, hi = min(ticks[0], lo - pad), max(ticks[-1], hi + pad)
+    pw, ph = w - left - right, h - top - bottom
+
+    def x(ms: float) -> float:
+        return left + (ms - t0) / (t1 - t0) * pw
+
+    def y(v: float) -> float:
+        return top + (hi - v) / (hi - lo) * ph
+
+    tz = ZoneInfo(chart.timezone)
+    parts = [f'<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-labelledby="'
+             f'{id(chart)}-t"><title id="{id(chart)}-t">{desc}</title>']
+    if chart.window:
+        wx0, wx1 = x(chart.window.start_ms), x(chart.window.end_ms)
+        parts.append(f'<rect class="chart-window" x="{wx0:.1f}" y="{top}" '
+                     f'width="{max(2.0, wx1 - wx0):.1f}" height="{ph}"/>')
+        if chart.window.mark_ms is not None:
+            mx = x(chart.window.mark_ms)
+            parts.append(f'<line class="chart-window-mark" x1="{mx:.1f}" x2="{mx:.1f}" '
+                         f'y1="{top}" y2="{top + ph}"/>')
+        parts.append(f'<text class="chart-window-label" x="{min(wx0 + 4, w - right - 4):.1f}"'
+                     f' y="{top + 12}">{escape(chart.window.label)}</text>')
+    for v in ticks:
+        if lo <= v <= hi:
+            parts.append(f'<line class="chart-grid" x1="{left}" x2="{w - right}" '
+                         f'y1="{y(v):.1f}" y2="{y(v):.1f}"/><text class="chart-axis" '
+                         f'x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{_fmt(v)}</text>')
+    for t, label in _time_ticks(t0, t1, tz):
+        parts.append(f'<text class="chart-axis" x="{x(t):.1f}" y="{top + ph + 16}" '
+                     f'text-anchor="middle">{escape(label)}</text>')
+    if chart.unit:
+        parts.append(f'<text class="chart-axis" x="6" y="{top + 4}">{escape(chart.unit)}</text>')
+    if chart.band:
+        b = chart.band
+        upper = [(x(t), y(v)) for t, v in zip(b.times_ms, b.high, strict=False) if v is not None]
+        lower = [(x(t), y(v)) for t, v in zip(b.times_ms, b.low, strict=False) if v is not None]
+        if upper and lower:
+            pts = " ".join(f"{px:.1f},{py:.1f}" for px, py in [*upper, *reversed(lower)])
+            parts.append(f'<polygon class="chart-band" points="{pts}"/>')
+    for s in chart.series:
+        pts = [(x(t), y(v)) if v is not None else None
+               for t, v in zip(s.times_ms, s.values, strict=False)]
+        dash = ' stroke-dasharray="6 4"' if s.dashed else ""
+        parts.append(f'<path class="chart-line" d="{_path(pts)}" stroke="{s.color}"{dash}/>')
+    # legend
+    lx, ly = left, h - 10
+    items = [(s.name, s.color, s.dashed) for s in chart.series]
+    for name, color, dashed in items:
+        dash = ' stroke-dasharray="6 4"' if dashed else ""
+        parts.append(f'<line x1="{lx}" x2="{lx + 18}" y1="{ly - 4}" y2="{ly - 4}" '
+                     f'stroke="{color}" stroke-width="2.5"{dash}/><text class="chart-legend" '
+                     f'x="{lx + 22}" y="{ly}">{escape(name)}</text>')
+        lx += 30 + 7 * len(name)
+    if chart.band:
+        parts.append(f'<rect class="chart-band" x="{lx}" y="{ly - 10}" width="18" height="10"/>'
+                     f'<text class="chart-legend" x="{lx + 22}" y="{ly}">'
+                     f'{escape(chart.band.label)}</text>')
+        lx += 30 + 7 * len(chart.band.label)
+    if chart.window:
+        parts.append(f'<rect class="chart-window" x="{lx}" y="{ly - 10}" width="18" '
+                     f'height="10"/><text class="chart-legend" x="{lx + 22}" y="{ly}">'
+                     f'{escape(chart.window.label)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -186,8 +186,8 @@ class Dispatcher:
         step = escalate(Action(ticket.action), Decision(action, reason))
         if step is not None:
             ticket.action, ticket.action_reason = step.action.value, step.reason
-            self.announce(s, ticket, "ticket.escalated", now_ms,
-                          f"escalated to {step.action.value}: {step.reason}")
+            self.announce(s, ticket, "ticket.action_raised", now_ms,
+                          f"raised to {step.action.value}: {step.reason}")
         if prio.level.value != ticket.priority_level:
             s.add(t.Event(ticket_id=ticket.id, ts_ms=now_ms, kind="priority",
                           text=f"priority {ticket.priority_level} -> {prio.level.value} "

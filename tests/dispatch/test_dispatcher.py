@@ -97,7 +97,7 @@ def test_a_watched_problem_escalates_to_a_visit_when_confidence_grows(
     assert high.booking_id is not None
     with dispatcher.sessions() as s:
         kinds = [e["kind"] for e in (views.ticket(s, low.ticket_id or 0) or {})["history"]]
-    assert kinds == ["ticket.opened", "ticket.escalated", "ticket.booked"]
+    assert kinds == ["ticket.opened", "ticket.action_raised", "ticket.booked"]
 
 
 def test_an_earlier_predicted_failure_moves_the_visit_earlier_and_tells_the_customer(

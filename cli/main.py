@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.text import Text
 
 from cli import (
+    api_cmd,
     detect_cmd,
     dispatch_cmd,
     evaluate_cmd,
@@ -78,11 +79,7 @@ def _not_yet(stage: str, issue: str) -> None:
 app.command("detect")(detect_cmd.detect)
 
 
-@app.command()
-def api(ctx: typer.Context) -> None:
-    """Serve the REST API and the planner web app."""
-    app_context(ctx).settings  # noqa: B018
-    _not_yet("api", "the API issue")
+app.add_typer(api_cmd.app, name="api")
 
 
 app.command("evaluate")(evaluate_cmd.evaluate)

@@ -34,6 +34,7 @@ from dispatch.priority import Impact, Priority, prioritise
 from dispatch.problems import OpenProblem, cleared, problem_key, route
 from dispatch.scheduler import Scheduler, active_booking
 from dispatch.store import tables as t
+from dispatch.store import translate_errors
 
 log = logging.getLogger(__name__)
 RACE_RETRIES: Final = 5
@@ -69,6 +70,7 @@ class Dispatcher:
     def handle_many(self, findings: Iterable[Finding], now_ms: int) -> list[Handled]:
         return [self.handle(f, now_ms) for f in findings]
 
+    @translate_errors("taking a finding")
     def handle(self, finding: Finding, now_ms: int) -> Handled:
         """Take one finding (idempotent: the same finding twice changes nothing)."""
         for attempt in range(RACE_RETRIES):
@@ -208,6 +210,7 @@ class Dispatcher:
         """Write the ticket event and queue it to every webhook target."""
         announce(s, ticket, event, now_ms, text, self.settings.webhook_urls, extra)
 
+    @translate_errors("sweeping tickets")
     def sweep(self, now_ms: int) -> dict[str, int]:
         """Periodic upkeep: close problems that cleared, flag promises at risk, and retry
         booking visits that are still unbooked."""

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from dispatch.announce import message_customer
 from dispatch.booking import DAY_MS
 from dispatch.store import tables as t
+from dispatch.store import translate_errors
 
 if TYPE_CHECKING:
     from dispatch.dispatcher import Dispatcher
@@ -38,6 +39,7 @@ class TicketNotOpen(ValueError):
     """The ticket does not exist or is already closed."""
 
 
+@translate_errors("closing a ticket")
 def close_ticket(dispatcher: Dispatcher, ticket_id: int, outcome: str, now_ms: int, *,
                  cause: str | None = None, visited_ms: int | None = None,
                  customer_noticed: bool = False) -> None:

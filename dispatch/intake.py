@@ -23,6 +23,7 @@ from dispatch.dispatcher import Dispatcher, Handled
 from dispatch.errors import IntakeError
 from dispatch.outbox import Outbox
 from dispatch.store import tables as t
+from dispatch.store import translate_errors
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], int]
@@ -59,6 +60,7 @@ class FindingsFollower:
             row = s.get(t.IntakeOffset, self._key)
             return row.offset if row else 0
 
+    @translate_errors("following the findings file")
     def poll(self, now_ms: int) -> list[Handled]:
         """Dispatch the findings appended since the last poll."""
         offset = self._offset()

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dispatch.channels import Delivery, Sender
 from dispatch.errors import DeliveryError, PermanentDeliveryError
 from dispatch.store import tables as t
+from dispatch.store import translate_errors
 
 log = logging.getLogger(__name__)
 PENDING, SENT, DEAD = "pending", "sent", "dead"
@@ -69,6 +70,7 @@ class Outbox:
         self.sessions, self.senders = sessions, dict(senders)
         self.max_attempts, self.base_s, self.max_s = max_attempts, retry_base_s, retry_max_s
 
+    @translate_errors("delivering the outbox")
     def deliver_due(self, now_ms: int, limit: int = 1000) -> DeliveryReport:
         """Attempt every entry due at ``now_ms`` (each at most once per call)."""
         report = DeliveryReport()

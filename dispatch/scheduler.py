@@ -24,6 +24,7 @@ from dispatch.booking import DAY_MS, HOUR_MS, Slot, candidate_slots, covers, dea
 from dispatch.directory import technicians
 from dispatch.policy import Action
 from dispatch.store import tables as t
+from dispatch.store import translate_errors
 
 log = logging.getLogger(__name__)
 MAX_SLOT_TRIES: Final = 25
@@ -48,6 +49,7 @@ class Scheduler:
     def __init__(self, sessions: sessionmaker[Session], settings: DispatchSettings) -> None:
         self.sessions, self.settings = sessions, settings
 
+    @translate_errors("booking a visit")
     def book(self, ticket_id: int, now_ms: int) -> tuple[int | None, bool]:
         """Book (or move earlier) the ticket's visit; escalate if nothing fits.
 

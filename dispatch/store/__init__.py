@@ -6,6 +6,8 @@ from dispatch.store.database import (
     head_revision,
     migrate,
     session_factory,
+    translate_errors,
 )
 
-__all__ = ["connect", "current_revision", "head_revision", "migrate", "session_factory"]
+__all__ = ["connect", "current_revision", "head_revision", "migrate", "session_factory",
+           "translate_errors"]

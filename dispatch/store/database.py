@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.errors import StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+F = TypeVar("F", bound=Callable[..., Any])
 _LOCK_ID = 0x466F72657761726E  # "Forewarn": serialises migrations of several processes
 
 
@@ -76,6 +79,25 @@ def migrate(engine: Engine) -> str | None:
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot migrate the ticket database {engine.url!r}: {exc}") from exc
     return current_revision(engine)
+
+
+def translate_errors(what: str) -> Callable[[F], F]:
+    """Decorate a public operation so that database errors (other than the integrity
+    errors callers retry on) leave it as :class:`StoreError`, naming ``what`` failed."""
+
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except IntegrityError:
+                raise
+            except SQLAlchemyError as exc:
+                raise StoreError(f"{what}: the ticket database failed: {exc}") from exc
+
+        return cast(F, inner)
+
+    return wrap
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -6,15 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import DispatchSettings
 from dispatch import views
 from dispatch.dispatcher import Dispatcher
+from dispatch.errors import StoreError
 from dispatch.feedback import close_ticket
 from dispatch.forecast import FixedForecast
+from dispatch.store import connect, session_factory
 from dispatch.store import tables as t
+from services.process import free_port
 
 from .conftest import DAY_MS, HOUR_MS, NOW_MS, MakeFinding
 
@@ -237,3 +241,12 @@ def test_a_visit_worthy_problem_is_not_closed_just_because_the_detectors_went_qu
     with dispatcher.sessions() as s:
         ticket = s.get(t.Ticket, h.ticket_id)
         assert ticket is not None and ticket.status == "open"
+
+
+def test_a_database_that_is_down_is_reported_as_a_store_error(
+        dispatch_settings: DispatchSettings, make_finding: MakeFinding) -> None:
+    engine = connect(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none")
+    d = Dispatcher(session_factory(engine), dispatch_settings)
+    with pytest.raises(StoreError, match="taking a finding: the ticket database failed"):
+        d.handle(make_finding(), NOW_MS)
+    engine.dispose()

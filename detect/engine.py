@@ -22,6 +22,11 @@ from detect.sensors import SensorDrift, SensorDropout, StuckSensor
 from detect.ttf import time_to_failure
 
 
+#: Model detectors must agree with themselves on two runs in a row (a one-off wobble of a
+#: residual is not a developing fault); rules act at once.
+PERSISTENCE = {"residual_ewma": 2, "residual_cusum": 2, "residual_t2": 2}
+
+
 def default_detectors(silence_after_s: float = 1800.0) -> list[Detector]:
     """Every heat-pump detector with its default settings."""
     return [ErrorCodes(), Silence(silence_after_s), PhysicalLimits(), SensorDropout(),
@@ -40,6 +45,9 @@ class Engine:
     detectors: list[Detector] = field(default_factory=default_detectors)
     thresholds: dict[str, float] = field(default_factory=dict)
     signature_detector: str = "residual_ewma"
+    #: runs in a row a detector must be over its threshold before it becomes a finding
+    persistence: dict[str, int] = field(default_factory=lambda: dict(PERSISTENCE))
+    _streak: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.thresholds = {d.name: d.threshold for d in self.detectors} | self.thresholds
@@ -51,7 +59,7 @@ class Engine:
     def run(self, window: DeviceWindow, cadence: Cadence | None = None) -> list[Finding]:
         """Findings for ``window`` from the detectors of ``cadence`` (all when None)."""
         scores = self.scores(window, cadence)
-        fired = decide(scores, self.thresholds)
+        fired = self._persistent(window, decide(scores, self.thresholds), cadence)
         if not fired:
             return []
         signature = next((s.shift for s in scores if s.detector == self.signature_detector), None)
@@ -64,6 +72,18 @@ class Engine:
             findings.append(Finding.from_score(s, self.thresholds[s.detector], diag,
                                                self._ttf(window, diag), version))
         return findings
+
+    def _persistent(self, window: DeviceWindow, fired: list[Score],
+                    cadence: Cadence | None) -> list[Score]:
+        """Keep the scores whose detector has now been over its threshold long enough."""
+        over = {s.detector for s in fired}
+        for d in self.detectors:
+            if cadence is None or d.cadence == cadence:
+                key = (window.device_id, d.name)
+                self._streak[key] = self._streak.get(key, 0) + 1 if d.name in over else 0
+        return [s for s in fired
+                if self._streak[(window.device_id, s.detector)] >= self.persistence.get(
+                    s.detector, 1)]
 
     def _ttf(self, window: DeviceWindow, diag: Diagnosis):  # type: ignore[no-untyped-def]
         if diag.remedy != "visit":

@@ -16,10 +16,10 @@ from detect.frame import HOUR_MS
 
 #: Warning levels well inside the units' protective cut-outs: (signal, "max"|"min", level).
 LIMITS: Final = (
-    ("discharge_temp", "max", 120.0),
+    ("discharge_temp", "max", 130.0),
     ("superheat", "max", 30.0),
-    ("compressor_vibration", "max", 12.0),
-    ("supply_temp", "max", 75.0),
+    ("compressor_vibration", "max", 11.0),
+    ("supply_temp", "max", 80.0),
 )
 _ACTIVE_SEVERITIES: Final = frozenset({"fault", "alarm"})
 

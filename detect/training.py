@@ -23,7 +23,7 @@ from detect.normal import FleetPrior, NormalModel, fit_normal
 class RetrainPolicy:
     train_days: float = 60.0
     guard_days: float = 7.0
-    min_days: float = 14.0
+    min_days: float = 21.0
     max_z: float = 4.0
     quiet_days: float = 14.0  # no retrain within this long after a model finding
 

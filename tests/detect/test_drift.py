@@ -31,8 +31,8 @@ def test_a_developing_fault_scores_higher_than_the_healthy_twin(by_fault, make_w
     """Weeks into compressor wear, both detectors score far above the healthy device, led by
     vibration; a clogging filter shows as falling flow."""
     for detector in (ResidualEwma(), ResidualCusum()):
-        faulty = detector.score(make_window(by_fault["compressor_wear"], 36))[0]
-        healthy = detector.score(make_window(by_fault["none"], 36))[0]
+        faulty = detector.score(make_window(by_fault["compressor_wear"], 37))[0]
+        healthy = detector.score(make_window(by_fault["none"], 37))[0]
         assert faulty.value > 10 * healthy.value
         assert faulty.value >= detector.threshold
         assert faulty.signals[0] == "vibration_per_hz"

@@ -11,7 +11,7 @@ from detect.findings import Finding
 def test_a_developing_fault_yields_a_finding_with_full_context(by_fault, make_window) -> None:  # type: ignore[no-untyped-def]
     """Device, time, detector, score, signals, expected vs observed, diagnosis, failure window."""
     window = make_window(by_fault["compressor_wear"], 37)
-    findings = Engine().run(window, "model")
+    findings = Engine(persistence={}).run(window, "model")
     assert findings
     f = next(f for f in findings if f.detector == "residual_ewma")
     assert f.device_id == window.device_id and f.ts_ms == window.now_ms
@@ -25,17 +25,26 @@ def test_a_developing_fault_yields_a_finding_with_full_context(by_fault, make_wi
 
 
 def test_findings_round_trip_through_json(by_fault, make_window) -> None:  # type: ignore[no-untyped-def]
-    finding = Engine().run(make_window(by_fault["compressor_wear"], 37))[0]
+    finding = Engine(persistence={}).run(make_window(by_fault["compressor_wear"], 37))[0]
     again = Finding.from_dict(json.loads(json.dumps(finding.to_dict())))
     assert again == finding and again.id == finding.id
 
 
 def test_the_same_decision_has_the_same_id(by_fault, make_window) -> None:  # type: ignore[no-untyped-def]
     """Replays and re-runs produce the same ids, so dispatch can deduplicate."""
-    a = Engine().run(make_window(by_fault["compressor_wear"], 37))
-    b = Engine().run(make_window(by_fault["compressor_wear"], 37))
+    a = Engine(persistence={}).run(make_window(by_fault["compressor_wear"], 37))
+    b = Engine(persistence={}).run(make_window(by_fault["compressor_wear"], 37))
     assert a and [f.id for f in a] == [f.id for f in b]
 
 
 def test_a_healthy_device_yields_no_findings(by_fault, make_window) -> None:  # type: ignore[no-untyped-def]
-    assert Engine().run(make_window(by_fault["none"], 34)) == []
+    assert Engine(persistence={}).run(make_window(by_fault["none"], 34)) == []
+
+
+def test_a_model_finding_needs_two_runs_in_a_row_over_the_threshold(by_fault, make_window):  # type: ignore[no-untyped-def]
+    """One run over the line is a wobble; the second run in a row makes it a finding."""
+    engine = Engine()
+    h = by_fault["compressor_wear"]
+    assert engine.run(make_window(h, 36.75), "model") == []
+    assert engine.run(make_window(h, 37), "model")
+    assert engine.run(make_window(by_fault["none"], 37), "model") == []

@@ -47,7 +47,7 @@ def test_a_limit_is_reached_only_by_several_readings_not_one_glitch() -> None:
     glitch = np.full(10, 80.0)
     glitch[3] = 130.0
     hot = np.full(10, 80.0)
-    hot[2:6] = 125.0
+    hot[2:6] = 135.0
     rule = PhysicalLimits()
     [g] = rule.score(_window(recent=Frame("hp", times, {"discharge_temp": glitch})))
     [h] = rule.score(_window(recent=Frame("hp", times, {"discharge_temp": hot})))

@@ -21,7 +21,7 @@ from simulators.backfill import backfill_store
 from simulators.fleet import Fleet
 from simulators.plan import parse_plan
 
-DAYS = 26
+DAYS = 32
 N = 6
 
 
@@ -33,12 +33,12 @@ class Stored:
 
 
 def _fill(store: TelemetryStore, prefix: str) -> Stored:
-    """Six devices, 26 days up to now; device 0 loses water flow from day 16."""
+    """Six devices, 32 days up to now; device 0 wears its compressor from day 22."""
     end_s = float(int(time.time()) // 3600 * 3600)
     start_s = end_s - DAYS * 86_400
     ids = [f"{prefix}-{i:05d}" for i in range(N)]
-    plan = parse_plan([{"device": ids[0], "fault": "low_flow", "onset_day": 16,
-                        "progression_days": 12}], ids, start_s, 1)
+    plan = parse_plan([{"device": ids[0], "fault": "compressor_wear", "onset_day": 22,
+                        "progression_days": 10.5}], ids, start_s, 1)
     fleet = Fleet(N, seed=11, start_s=start_s, interval_s=600, plan=plan, id_prefix=prefix,
                   climates=["stockholm"])
     backfill_store(fleet, store, int(DAYS * 86_400 / 600))
@@ -75,19 +75,20 @@ def _runner(stored: Stored, tmp_path: Path, **kw) -> DetectRunner:  # type: igno
 
 def test_a_retrain_then_a_scoring_run_finds_the_failing_pump(stored: Stored,
                                                             tmp_path: Path) -> None:
-    """Models trained on day 16 are saved as version 1; ten days later scoring flags only
-    the pump whose water flow is failing."""
+    """Models trained on day 22 are saved as version 1; ten days later scoring flags only
+    the pump whose compressor is wearing out."""
     sink = MemorySink()
     runner = _runner(stored, tmp_path, sink=sink)
     retrain = runner.retrain_cycle(now_ms=int((stored.end_s - 10 * 86_400) * 1000))
     assert retrain.devices == N and not retrain.failures
     assert sorted(ModelRegistry(tmp_path / "models").load().models) == stored.ids
     runner.quick_cycle()
+    runner.score_cycle(now_ms=int((stored.end_s - 3600) * 1000))
     score = runner.score_cycle()
     assert score.devices == N and not score.failures
     flagged = {f.device_id for f in sink.findings}
     assert flagged == {stored.ids[0]}, [(f.device_id, f.detector, f.signals) for f in sink.findings]
-    assert any(f.diagnosis.fault == "low_flow" for f in sink.findings)
+    assert any(f.diagnosis.fault == "compressor_wear" for f in sink.findings)
 
 
 def test_one_failing_device_never_stops_the_others(stored: Stored, tmp_path: Path) -> None:

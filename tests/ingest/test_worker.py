@@ -181,7 +181,8 @@ def test_influxdb_outage_spools_to_disk_and_replays_everything(
         burst(200, 300)
         assert wait_until(lambda: metric(worker, "forewarn_ingest_readings_spooled_total") == 300)
         assert metric(worker, "forewarn_ingest_spool_segments") >= 1
-        assert metric(worker, "forewarn_ingest_pending_messages") == 0  # spooled = acked
+        # spooled means acknowledged: nothing is left waiting for the store
+        assert wait_until(lambda: metric(worker, "forewarn_ingest_pending_messages") == 0)
     finally:
         service_stack.influxdb.start()
     burst(500, 100)

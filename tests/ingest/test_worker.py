@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -167,27 +168,36 @@ def test_status_events_and_retained_metadata_are_kept(
 
 
 def test_influxdb_outage_spools_to_disk_and_replays_everything(
-        worker: IngestWorker, publisher: Publisher, reader: InfluxStore,
+        worker: IngestWorker, ingest_settings: Settings, reader: InfluxStore,
         service_stack: ServiceStack) -> None:
-    def burst(first: int, count: int) -> None:
-        for seq in range(first, first + count):
-            publisher.send(publisher.topic("hp-out"), sample_reading(seq, T0 + seq * 100))
-        publisher.flush()
+    """InfluxDB stops mid-stream: readings spool to disk, are acknowledged, and all arrive."""
+    total = 1500
 
-    burst(0, 200)
-    assert wait_until(lambda: stored(reader, ["hp-out"]) == 200)
-    service_stack.influxdb.stop()
+    def stream() -> None:
+        pub = Publisher(ingest_settings.mqtt, "device-outage")
+        for seq in range(total):
+            pub.send(pub.topic("hp-out"), sample_reading(seq, T0 + seq * 100))
+            if seq % 50 == 49:
+                pub.flush()
+                time.sleep(0.05)
+        pub.flush()
+        pub.close()
+
+    sender = threading.Thread(target=stream)
+    sender.start()
     try:
-        burst(200, 300)
-        assert wait_until(lambda: metric(worker, "forewarn_ingest_readings_spooled_total") == 300)
-        assert metric(worker, "forewarn_ingest_spool_segments") >= 1
-        # spooled means acknowledged: nothing is left waiting for the store
-        assert wait_until(lambda: metric(worker, "forewarn_ingest_pending_messages") == 0)
+        assert wait_until(lambda: stored(reader, ["hp-out"]) >= 200)
+        service_stack.influxdb.stop()
+        try:
+            assert wait_until(
+                lambda: metric(worker, "forewarn_ingest_readings_spooled_total") >= 200)
+            assert metric(worker, "forewarn_ingest_spool_segments") >= 1
+        finally:
+            service_stack.influxdb.start()
     finally:
-        service_stack.influxdb.start()
-    burst(500, 100)
-    assert wait_until(lambda: stored(reader, ["hp-out"]) == 600, timeout=60)
-    assert reader.read_readings("hp-out", *WINDOW) == expected("hp-out", range(600))
+        sender.join(timeout=120)
+    assert wait_until(lambda: stored(reader, ["hp-out"]) == total, timeout=60)
+    assert reader.read_readings("hp-out", *WINDOW) == expected("hp-out", range(total))
     assert wait_until(lambda: metric(worker, "forewarn_ingest_spool_segments") == 0)
 
 

@@ -134,10 +134,12 @@ def test_devices_lists_where_each_device_is_and_what_is_known(store: TelemetrySt
     found = {d.device_id: d for d in store.devices(since_ms=base)}
     assert found[device].site == "site-1"
     assert found[device].last_reading_ms == base + 500
-    assert found[device].status is not None and found[device].status.state == "online"
+    status = found[device].status
+    assert status is not None and status.state == "online"
     assert found[quiet].site == "site-2"
     assert found[quiet].last_reading_ms is None
-    assert found[quiet].meta is not None and found[quiet].meta.doc == {"model": "AW-8"}
+    meta = found[quiet].meta
+    assert meta is not None and meta.doc == {"model": "AW-8"}
 
 
 def test_an_unreachable_store_raises_store_unavailable(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ neighbours remains. The median ignores the few devices that really are faulty.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -41,7 +42,8 @@ def cohort_residuals(series: Sequence[tuple[np.ndarray, np.ndarray]],
     for k, (t, z) in enumerate(series):
         stack[k, np.searchsorted(hours, t)] = z
     counts = (~np.isnan(stack)).sum(axis=0)
-    with np.errstate(invalid="ignore"), _quiet():
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an hour no device saw is NaN
         med = np.nanmedian(stack, axis=0)
     med = np.where(counts >= min_devices, med, np.nan)
     keep = ~np.isnan(med).all(axis=1)
@@ -64,15 +66,3 @@ def subtract(times_ms: np.ndarray, z: np.ndarray, cohort: Frame | None) -> np.nd
     shift = cohort.matrix(CHANNELS)[pos]
     shift = np.where(hit[:, None] & ~np.isnan(shift), shift, 0.0)
     return z - shift
-
-
-class _quiet:
-    def __enter__(self) -> None:
-        import warnings
-
-        self._ctx = warnings.catch_warnings()
-        self._ctx.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc: object) -> None:
-        self._ctx.__exit__(*exc)

@@ -93,9 +93,14 @@ class Score:
 class Detector(Protocol):
     """Scores one device's window. ``threshold`` is the default decision boundary."""
 
-    name: str
-    cadence: Cadence
-    threshold: float
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def cadence(self) -> Cadence: ...
+
+    @property
+    def threshold(self) -> float: ...
 
     def score(self, window: DeviceWindow) -> list[Score]:
         """Scores for ``window`` (empty when the detector has nothing to say)."""

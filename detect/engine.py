@@ -19,8 +19,7 @@ from detect.multivariate import ResidualT2
 from detect.residuals import residuals
 from detect.rules import ErrorCodes, PhysicalLimits, Silence
 from detect.sensors import SensorDrift, SensorDropout, StuckSensor
-from detect.ttf import time_to_failure
-
+from detect.ttf import FailureWindow, time_to_failure
 
 #: Model detectors must agree with themselves on two runs in a row (a one-off wobble of a
 #: residual is not a developing fault); rules act at once.
@@ -85,7 +84,7 @@ class Engine:
                 if self._streak[(window.device_id, s.detector)] >= self.persistence.get(
                     s.detector, 1)]
 
-    def _ttf(self, window: DeviceWindow, diag: Diagnosis):  # type: ignore[no-untyped-def]
+    def _ttf(self, window: DeviceWindow, diag: Diagnosis) -> FailureWindow | None:
         if diag.remedy != "visit":
             return None
         res = residuals(window, 14)

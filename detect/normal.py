@@ -201,7 +201,8 @@ def fit_normal(frame: Frame, now_ms: int, prior: FleetPrior | None = None,
             times.append(late.times_ms)
         except ModelError:
             pass
-    return replace(model, **_daily_scales(scales, times, now_ms))
+    day_sd, precision = _daily_scales(scales, times, now_ms)
+    return replace(model, day_sd=day_sd, precision=precision)
 
 
 def _fit(frame: Frame, now_ms: int, prior: FleetPrior, version: int,
@@ -275,7 +276,7 @@ def _fit_sensors(filled: np.ndarray, s: np.ndarray, prior: FleetPrior,
 
 
 def _daily_scales(zs: list[np.ndarray], times: list[np.ndarray],
-                  now_ms: int) -> dict[str, np.ndarray]:
+                  now_ms: int) -> tuple[np.ndarray, np.ndarray]:
     """Scale and precision of daily-mean residuals, in and (when given) out of sample."""
     n_ch = zs[0].shape[1]
     rows = []
@@ -287,7 +288,7 @@ def _daily_scales(zs: list[np.ndarray], times: list[np.ndarray],
         rows.append(daily[~np.isnan(daily).any(axis=1)])
     inside = rows[0] if rows else np.empty((0, n_ch))
     if len(inside) < 7:
-        return {"day_sd": np.full(n_ch, 1.0), "precision": np.zeros((n_ch, n_ch))}
+        return np.full(n_ch, 1.0), np.zeros((n_ch, n_ch))
     centred = inside - np.median(inside, axis=0)
     day_sd = np.sqrt(np.mean(centred**2, axis=0))
     if len(rows) > 1 and len(rows[1]) >= 3:
@@ -296,4 +297,4 @@ def _daily_scales(zs: list[np.ndarray], times: list[np.ndarray],
         centred = np.vstack([centred, out])
     day_sd = np.maximum(day_sd, 0.25)
     precision = LedoitWolf(assume_centered=True).fit(centred / day_sd).precision_
-    return {"day_sd": day_sd, "precision": precision}
+    return day_sd, np.asarray(precision)

@@ -69,7 +69,7 @@ def residuals(window: DeviceWindow, lookback_days: float) -> Residuals | None:
         window.cache[key] = _compute(window, max(FULL_DAYS, lookback_days))
     full = window.cache[key]
     if full is None or lookback_days >= FULL_DAYS:
-        return full  # type: ignore[no-any-return]
+        return full
     return full.last(window.now_ms - int(lookback_days * DAY_MS))
 
 

@@ -21,6 +21,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -209,7 +210,5 @@ def _meta(summary: DeviceSummary | None) -> dict[str, Any] | None:
     return summary.meta.doc if summary is not None and summary.meta is not None else None
 
 
-def _now_dt():  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
-
+def _now_dt() -> datetime:
     return datetime.now(UTC)

@@ -9,7 +9,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, literal, or_
 
 from api.errors import BadRequest
 
@@ -37,8 +37,9 @@ def after(key: Key, values: Sequence[Any]) -> ColumnElement[bool]:
     """Rows that come after ``values`` in the order ``key``."""
     clauses = []
     for i, (col, desc) in enumerate(key):
-        eq = [c == v for (c, _), v in zip(key[:i], values[:i], strict=True)]
-        step = col < values[i] if desc else col > values[i]
+        eq = [c == literal(v, c.type) for (c, _), v in zip(key[:i], values[:i], strict=True)]
+        value = literal(values[i], col.type)
+        step = col < value if desc else col > value
         clauses.append(and_(*eq, step))
     return or_(*clauses)
 

@@ -59,7 +59,8 @@ def _booking(b: t.Booking, names: dict[str, str]) -> BookingPublic:
 
 
 def technician_names(s: Session) -> dict[str, str]:
-    return dict(s.execute(select(t.TechnicianRow.id, t.TechnicianRow.name)).tuples().all())
+    return {tid: name for tid, name in s.execute(select(t.TechnicianRow.id,
+                                                         t.TechnicianRow.name))}
 
 
 def reasons(priority: dict[str, Any], top: int | None = None) -> list[ReasonPublic]:
@@ -271,8 +272,8 @@ def device_row(s: Session, device_id: str) -> tuple[t.Device, t.Site, t.Customer
 
 
 def fleet_health(s: Session) -> tuple[int, dict[str, int], dict[str, int], list[RegionHealth]]:
-    region_of = dict(s.execute(select(t.Device.id, t.Site.region)
-                               .join(t.Site, t.Site.id == t.Device.site_id)).tuples().all())
+    region_of: dict[str, str] = {d: r for d, r in s.execute(
+        select(t.Device.id, t.Site.region).join(t.Site, t.Site.id == t.Device.site_id))}
     open_map = _open_by_device(s, None)
     by_health = Counter({h: 0 for h in HEALTH_ORDER})
     devices_in: Counter[str] = Counter(region_of.values())
@@ -299,5 +300,5 @@ def fleet_health(s: Session) -> tuple[int, dict[str, int], dict[str, int], list[
 
 def open_counts(s: Session) -> dict[str, int]:
     rows = s.execute(select(t.Ticket.priority_level, func.count()).where(
-        t.Ticket.status == t.OPEN).group_by(t.Ticket.priority_level)).tuples().all()
-    return {"P1": 0, "P2": 0, "P3": 0, **dict(rows)}
+        t.Ticket.status == t.OPEN).group_by(t.Ticket.priority_level))
+    return {"P1": 0, "P2": 0, "P3": 0, **{level: int(n) for level, n in rows}}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,6 +125,9 @@ def run(
                                          help="Findings file (default: detect.findings_path)."),
     once: bool = typer.Option(False, "--once", help="One pass, then exit."),
     interval: float = typer.Option(5.0, "--interval", min=0.1, help="Seconds between passes."),
+    sweep_every: float = typer.Option(
+        60.0, "--sweep-every", min=0.0,
+        help="Seconds between sweeps (cleared problems, promises at risk, unbooked visits)."),
     weather_seed: int | None = typer.Option(
         None, "--simulated-weather",
         help="Use the simulator's weather with this seed as the forecast (demo)."),
@@ -130,27 +135,37 @@ def run(
         True, "--device-meta/--no-device-meta",
         help="Add the metadata devices publish (model, firmware, ...) from the telemetry store."),
 ) -> None:
-    """Follow the findings file: open, update and book tickets, sweep, send the outbox."""
+    """Follow the findings file: open, update and book tickets, sweep, send the outbox.
+
+    Runs until Ctrl-C or SIGTERM; several 'forewarn dispatch run' processes may share a
+    PostgreSQL ticket database (tickets.url).
+    """
     settings = app_context(ctx).settings
     from dispatch import DispatchError, FindingsFollower
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     service = _service(settings, weather_seed, device_meta)
     follower = FindingsFollower(service.dispatcher, findings or settings.detect.findings_path)
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    last_sweep = 0.0
     try:
-        while True:
+        while not stop.is_set():
             now = _now_ms()
             handled = follower.poll(now)
-            swept = service.dispatcher.sweep(now)
+            swept = {"cleared": 0, "at_risk": 0, "booked": 0}
+            if time.monotonic() - last_sweep >= sweep_every or once:
+                swept, last_sweep = service.dispatcher.sweep(now), time.monotonic()
             sent = service.outbox.deliver_due(now)
             if handled or any(swept.values()) or sent.sent or sent.dead:
                 console.print(f"{len(handled)} finding(s), {sum(h.created for h in handled)} "
                               f"new ticket(s), {swept['cleared']} cleared, "
-                              f"{swept['at_risk']} promise(s) at risk, {sent.sent} sent, "
+                              f"{swept['at_risk']} promise(s) newly at risk, {sent.sent} sent, "
                               f"{sent.retried} to retry, {sent.dead} dead-lettered")
             if once:
                 return
-            time.sleep(interval)
+            stop.wait(interval)
     except DispatchError as exc:
         fail(str(exc))
     except KeyboardInterrupt:

@@ -212,8 +212,8 @@ class Dispatcher:
 
     @translate_errors("sweeping tickets")
     def sweep(self, now_ms: int) -> dict[str, int]:
-        """Periodic upkeep: close problems that cleared, flag promises at risk, and retry
-        booking visits that are still unbooked."""
+        """Periodic upkeep: close problems that cleared, flag promises newly at risk, and
+        retry booking visits that are still unbooked. Returns the counts of each."""
         clear_ms = int(self.settings.clear_after_h * HOUR_MS)
         with self.sessions.begin() as s:
             quiet = [x.id for x in s.scalars(select(t.Ticket).where(t.Ticket.status == t.OPEN))
@@ -236,7 +236,7 @@ class Dispatcher:
                 if risk and b.at_risk != risk:
                     b.at_risk = risk
                     self.announce(s, ticket, "promise.at_risk", now_ms, risk)
-                at_risk += risk is not None
+                    at_risk += 1
             unbooked = [x.id for x in s.scalars(select(t.Ticket).where(
                 t.Ticket.status == t.OPEN, t.Ticket.action == Action.VISIT.value))
                 if active_booking(s, x.id) is None]

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -74,3 +79,32 @@ def test_errors_are_one_clear_line(tmp_path: Path) -> None:
     (tmp_path / "dir.toml").write_text("[[technicians]]\nid = 't'\n")
     broken = run("seed", str(tmp_path / "dir.toml"), cwd=tmp_path)
     assert broken.returncode == 2 and "dir.toml" in broken.stderr
+
+
+def test_run_follows_the_file_live_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    env = {**os.environ, "FOREWARN_TICKETS__URL": f"sqlite:///{tmp_path / 'tickets.sqlite'}",
+           "FOREWARN_DISPATCH__LABELS_PATH": str(tmp_path / "labels.jsonl")}
+    assert run("seed", "--fleet", "2", cwd=tmp_path).returncode == 0
+    findings = tmp_path / "findings.jsonl"
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("forewarn")), "dispatch", "run", "--findings",
+         str(findings), "--interval", "0.2", "--no-device-meta"],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        now = int(time.time() * 1000)
+        JsonLinesSink(findings).put([Finding("sim-00000", now, "residual", 6.0, 3.0, (),
+                                             Diagnosis.of("compressor_wear", 0.9))])
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'tickets.sqlite'}")
+        deadline = time.monotonic() + 60
+        tickets = 0
+        while time.monotonic() < deadline and not tickets:
+            time.sleep(0.3)
+            with engine.connect() as conn:  # migrated by seed above
+                tickets = conn.execute(sa.text("SELECT count(*) FROM tickets")).scalar_one()
+        engine.dispose()
+        assert tickets == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "1 finding(s), 1 new ticket(s)" in out

@@ -58,6 +58,7 @@ async def stream_tickets(
     max_events: Annotated[int | None, Query(ge=1, le=100_000,
                                             description="end the stream after this many")
                           ] = None,
+    follow: Annotated[bool, Query(description="false: end once caught up (scripts)")] = True,
 ) -> StreamingResponse:
     start = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
 
@@ -66,7 +67,10 @@ async def stream_tickets(
         sent, quiet_since = 0, time.monotonic()
         yield "retry: 3000\n\n"
         while True:
-            for ev in await run_in_threadpool(_after, state, last):
+            batch = await run_in_threadpool(_after, state, last)
+            if not batch and not follow:
+                return
+            for ev in batch:
                 last = ev["id"]
                 yield (f"id: {ev['id']}\nevent: {ev['kind']}\n"
                        f"data: {json.dumps(ev, separators=(',', ':'))}\n\n")

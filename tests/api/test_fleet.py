@@ -1,0 +1,44 @@
+"""Technicians and calendars, fleet health and KPIs over the API."""
+
+from __future__ import annotations
+
+from starlette.testclient import TestClient
+
+from api.testing import NOW_MS
+
+
+def test_technicians_are_listed_with_skills_and_hours(planner: TestClient) -> None:
+    techs = planner.get("/api/v1/technicians").json()
+    assert len(techs) == 6 * len({x["region"] for x in techs})
+    assert all(x["skills"] and x["work_end_h"] > x["work_start_h"] for x in techs)
+    one = planner.get("/api/v1/technicians", params={"region": techs[0]["region"]}).json()
+    assert {x["region"] for x in one} == {techs[0]["region"]}
+
+
+def test_a_calendar_shows_bookings_and_free_windows_without_overlap(
+        planner: TestClient) -> None:
+    booking = planner.get("/api/v1/tickets/1").json()["booking"]
+    cal = planner.get(f"/api/v1/technicians/{booking['technician_id']}/calendar").json()
+    assert cal["start_ms"] == NOW_MS
+    assert booking["id"] in [b["id"] for b in cal["bookings"]]
+    assert booking["start_ms"] not in [w["start_ms"] for w in cal["free"]]
+    assert cal["free"] and all(w["end_ms"] > w["start_ms"] for w in cal["free"])
+    assert planner.get("/api/v1/technicians/nobody/calendar").status_code == 404
+    bad = planner.get(f"/api/v1/technicians/{booking['technician_id']}/calendar",
+                      params={"start_ms": NOW_MS, "stop_ms": NOW_MS - 1})
+    assert bad.status_code == 400
+
+
+def test_fleet_health_counts_devices_by_state_and_region(planner: TestClient) -> None:
+    h = planner.get("/api/v1/fleet/health").json()
+    assert h["devices"] == 12 and sum(h["by_health"].values()) == 12
+    assert sum(h["by_priority"].values()) == 5
+    assert sum(r["devices"] for r in h["regions"]) == 12
+    assert sum(r["open_tickets"] for r in h["regions"]) == 5
+    assert sum(r["visits_booked"] for r in h["regions"]) == 4
+
+
+def test_kpis_judge_outcomes(planner: TestClient) -> None:
+    k = planner.get("/api/v1/kpis").json()
+    assert k["open_tickets"] == 5 and k["tickets_closed"] == 0
+    assert k["failures_prevented"] == 0 and k["finding_to_booking_h"] is not None

@@ -72,7 +72,11 @@ def reasons(priority: dict[str, Any], top: int | None = None) -> list[ReasonPubl
 
 def _summary(x: t.Ticket, booking: t.Booking | None, names: dict[str, str]) -> dict[str, Any]:
     fw = x.failure_window or {}
-    return {"id": x.id, "device_id": x.device_id, "problem": x.problem, "status": x.status,
+    d = x.diagnosis
+    fault = f"{d.get('fault', '?')} ({d['sensor']} sensor)" if d.get("sensor") else str(
+        d.get("fault", "?"))
+    return {"id": x.id, "device_id": x.device_id, "problem": x.problem, "fault": fault,
+            "status": x.status,
             "action": x.action, "priority": x.priority_level, "score": x.priority_score,
             "escalated": x.escalated, "reasons": reasons(x.priority, 4),
             "failure_earliest_ms": fw.get("earliest_ms"),

@@ -92,6 +92,7 @@ class TicketSummary(_Out):
     id: int
     device_id: str
     problem: str
+    fault: str = Field(description="the diagnosed fault (with the sensor, if one)")
     status: str
     action: str
     priority: str

@@ -345,7 +345,7 @@ def _device(state: AppState, device_id: str, range_: str) -> tuple[Any, list[Any
                   for i, n in enumerate(names) if n in data.signals]
         unit = ", ".join(sorted({data.units.get(n, "") for n in names if n in data.signals}))
         rendered.append((title, charts.render(charts.Chart(title, unit, series, timezone=tz,
-                                                           height=220))))
+                                                           width=460, height=250))))
     with state.sessions() as s:
         findings, _ = queries.list_findings(s, device_id, None, None, None, 50)
     return device, rendered, findings

@@ -130,6 +130,7 @@ class NormalModel:
     precision: np.ndarray  # (len(CHANNELS), len(CHANNELS)) of daily-mean z; zeros if unknown
     c_lo: np.ndarray  # (len(CONDITIONS),) standardised training range: no wild extrapolation
     c_hi: np.ndarray
+    baseline_ms: int = 0  # end of the first, healthy training period (see detect.training)
 
     def expected(self, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
         """Expected and observed values per channel: two ``(len(frame), len(CHANNELS))`` arrays.
@@ -166,6 +167,14 @@ class NormalModel:
         """
         expected, observed = self._transformed(frame)
         return (observed - expected) / (self.x_sd[_IDX] * self.z_sd)
+
+    def novel(self, frame: Frame) -> np.ndarray:
+        """Rows whose conditions lie outside what this model was trained on."""
+        raw = _signals(frame)
+        c_std = ((raw - self.x_mu) / self.x_sd)[:, [ALL_SIGNALS.index(c) for c in CONDITIONS]]
+        with np.errstate(invalid="ignore"):
+            return np.asarray(((c_std < self.c_lo - NOVELTY)
+                               | (c_std > self.c_hi + NOVELTY)).any(axis=1))
 
     def with_version(self, version: int) -> NormalModel:
         return replace(self, version=version)

@@ -73,7 +73,8 @@ class ModelRegistry:
         for i, device in enumerate(manifest["devices"]):
             models[device] = NormalModel(
                 device, int(arrays["version"][i]), int(arrays["trained_until_ms"][i]),
-                int(arrays["rows"][i]), **{k: arrays[k][i] for k in _ARRAYS})
+                int(arrays["rows"][i]), **{k: arrays[k][i] for k in _ARRAYS},
+                baseline_ms=int(arrays["baseline_ms"][i]))
         prior = FleetPrior(arrays["prior_health"], arrays["prior_sensor"],
                            int(manifest["prior_devices"]))
         return ModelSet(version, models, prior, int(manifest["created_ms"]))
@@ -94,6 +95,7 @@ class ModelRegistry:
             arrays["trained_until_ms"] = np.array([m.trained_until_ms for m in ms],
                                                   dtype=np.int64)
             arrays["rows"] = np.array([m.rows for m in ms], dtype=np.int64)
+            arrays["baseline_ms"] = np.array([m.baseline_ms for m in ms], dtype=np.int64)
             arrays["prior_health"] = models.prior.health
             arrays["prior_sensor"] = models.prior.sensor
             np.savez(tmp / "models.npz", **arrays)  # type: ignore[arg-type]

@@ -1,16 +1,18 @@
 """Training and retraining device models, and the fleet prior they start from.
 
-A retrain fits on the last ``train_days`` of hourly history up to ``guard_days``
-ago, keeping only days the current model considers normal (every daily residual
-within ``max_z`` usual daily wobbles), so a slowly developing fault is not learned as
-the new normal; a device with a recent finding is not retrained at all (see
+A device's first model is fitted on its first ``min_days`` of history: its
+*baseline*, the normal it keeps. A retrain never re-learns conditions the baseline
+already covers -- that is how a slowly developing fault would creep into "normal",
+one week at a time -- it only *adds* hours under conditions the current model has not
+seen (the first frost, a heat wave), on days it does not find abnormal, up to
+``guard_days`` ago. A device with a recent finding is not retrained at all (see
 :class:`RetrainPolicy`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,7 +23,7 @@ from detect.normal import FleetPrior, NormalModel, fit_normal
 
 @dataclass(frozen=True)
 class RetrainPolicy:
-    train_days: float = 60.0
+    train_days: float = 120.0
     guard_days: float = 7.0
     min_days: float = 21.0
     max_z: float = 4.0
@@ -58,22 +60,47 @@ def retrain(hourly: Frame, now_ms: int, current: NormalModel | None, prior: Flee
             last_finding_ms: int | None = None) -> NormalModel | None:
     """A new model for ``hourly.device_id`` at ``now_ms``, or None when it should keep its own.
 
-    None when: too little history, a recent finding, or not enough healthy hours.
+    None when: too little history, a recent finding, nothing new to learn, or a fit
+    that fails.
     """
     if len(hourly) == 0:
         return None
     if last_finding_ms is not None and now_ms - last_finding_ms < policy.quiet_days * DAY_MS:
         return None
-    stop = int(now_ms - policy.guard_days * DAY_MS) if current is not None else now_ms
-    start = int(stop - policy.train_days * DAY_MS)
-    if (stop - int(hourly.times_ms[0])) < policy.min_days * DAY_MS:
+    if current is None:
+        if (now_ms - int(hourly.times_ms[0])) < policy.min_days * DAY_MS:
+            return None
+        data = hourly.between(int(now_ms - policy.train_days * DAY_MS), now_ms)
+        try:
+            return replace(fit_normal(data, now_ms, prior, 1), baseline_ms=now_ms)
+        except ModelError:
+            return None
+    stop = int(now_ms - policy.guard_days * DAY_MS)
+    baseline = hourly.between(int(current.baseline_ms - policy.train_days * DAY_MS),
+                              current.baseline_ms)
+    later = healthy_rows(hourly.between(current.baseline_ms, stop), current, policy.max_z)
+    new = _rows(later, current.novel(later)) if len(later) else later
+    if len(new) == 0:
         return None
-    data = healthy_rows(hourly.between(start, stop), current, policy.max_z)
-    version = (current.version + 1) if current is not None else 1
+    data = _concat(baseline, new)
     try:
-        return fit_normal(data, stop, prior, version)
+        model = fit_normal(data, stop, prior, current.version + 1)
     except ModelError:
         return None
+    # the day-to-day wobble was measured on the baseline; later hours may hold a fault
+    return replace(model, baseline_ms=current.baseline_ms, day_sd=current.day_sd,
+                   precision=current.precision)
+
+
+def _rows(frame: Frame, keep: np.ndarray) -> Frame:
+    return Frame(frame.device_id, frame.times_ms[keep],
+                 {k: v[keep] for k, v in frame.columns.items()})
+
+
+def _concat(a: Frame, b: Frame) -> Frame:
+    names = set(a.columns) | set(b.columns)
+    return Frame(a.device_id, np.concatenate([a.times_ms, b.times_ms]),
+                 {n: np.concatenate([a[n], b[n]]) for n in names})
 
 
 def fleet_prior(models: Iterable[NormalModel]) -> FleetPrior:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from threadpoolctl import threadpool_limits
 
@@ -27,10 +28,13 @@ class Evaluation:
 def evaluate(store: TelemetryStore, devices: int, days: float, seed: int,
              fault_rate: float = 0.3, interval_s: float = 600.0,
              config: ReplayConfig = ReplayConfig(), start_s: float = DEFAULT_START_S,
-             engine: Engine | None = None, progress: Progress | None = None) -> Evaluation:
+             engine: Engine | None = None, progress: Progress | None = None,
+             plan: list[dict[str, Any]] | None = None,
+             climates: list[str] | None = None) -> Evaluation:
     """Simulate ``devices`` for ``days`` into ``store``, replay the detectors, score them."""
     run = simulate_into(store, devices, days, seed, fault_rate, interval_s, start_s,
-                        (lambda k, n: progress("simulate", k, n)) if progress else None)
+                        (lambda k, n: progress("simulate", k, n)) if progress else None,
+                        plan, climates)
     with threadpool_limits(1):  # tiny matrices: threads cost more than they give
         findings = replay(store, run.device_ids, run.start_ms, run.end_ms,
                           engine or Engine(), config, progress)

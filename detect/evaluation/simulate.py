@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ingest.store.base import TelemetryStore
 from simulators.backfill import backfill_store
 from simulators.fleet import Fleet
 from simulators.ground_truth import GroundTruth
-from simulators.plan import random_plan
+from simulators.plan import parse_plan, random_plan
 
 DAY_S = 86_400.0
 #: 1 October 2025, 00:00 UTC: the run covers a heating season.
@@ -28,12 +29,20 @@ class SimulatedRun:
 def simulate_into(store: TelemetryStore, devices: int, days: float, seed: int,
                   fault_rate: float = 0.3, interval_s: float = 600.0,
                   start_s: float = DEFAULT_START_S,
-                  progress: Callable[[int, int], None] | None = None) -> SimulatedRun:
-    """Simulate ``devices`` heat pumps for ``days`` and write everything to ``store``."""
+                  progress: Callable[[int, int], None] | None = None,
+                  plan: list[dict[str, Any]] | None = None,
+                  climates: list[str] | None = None) -> SimulatedRun:
+    """Simulate ``devices`` heat pumps for ``days`` and write everything to ``store``.
+
+    Faults are drawn from the default mix at ``fault_rate``, unless ``plan`` gives them
+    (fault-plan entries as in :mod:`simulators.plan`).
+    """
     ids = [f"sim-{i:05d}" for i in range(devices)]
     end_s = start_s + days * DAY_S
-    plan = random_plan(ids, start_s, end_s, fault_rate, seed)
-    fleet = Fleet(devices, seed=seed, start_s=start_s, interval_s=interval_s, plan=plan)
+    faults = (parse_plan(plan, ids, start_s, seed) if plan is not None
+              else random_plan(ids, start_s, end_s, fault_rate, seed))
+    fleet = Fleet(devices, seed=seed, start_s=start_s, interval_s=interval_s, plan=faults,
+                  climates=climates)
     steps = int(days * DAY_S / interval_s)
     batch = max(20_000, devices * 50)
     backfill_store(fleet, store, steps, batch_readings=batch,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from detect.drift import ResidualEwma
 from detect.frame import DAY_MS
-from detect.training import RetrainPolicy, healthy_rows, retrain
+from detect.training import healthy_rows, retrain
 
 
 def test_retraining_needs_enough_history(by_fault) -> None:  # type: ignore[no-untyped-def]
@@ -12,13 +15,29 @@ def test_retraining_needs_enough_history(by_fault) -> None:  # type: ignore[no-u
     assert retrain(h.hourly.between(h.start_ms, now), now, None, None) is None
 
 
-def test_a_retrain_bumps_the_device_model_version(by_fault) -> None:  # type: ignore[no-untyped-def]
+def test_the_first_model_is_the_baseline_and_retrains_keep_it(by_fault) -> None:  # type: ignore[no-untyped-def]
     h = by_fault["none"]
-    now = h.start_ms + 30 * DAY_MS
-    first = h.model(20)
-    new = retrain(h.hourly.between(h.start_ms, now), now, first, None)
-    assert new is not None and new.version == first.version + 1
-    assert new.trained_until_ms == now - int(RetrainPolicy().guard_days * DAY_MS)
+    day21 = h.start_ms + 21 * DAY_MS
+    first = retrain(h.hourly.between(h.start_ms, day21), day21, None, None)
+    assert first is not None and first.version == 1 and first.baseline_ms == day21
+    later = h.start_ms + 38 * DAY_MS
+    new = retrain(h.hourly.between(h.start_ms, later), later, first, None)
+    assert new is None or (new.version == 2 and new.baseline_ms == day21)
+
+
+def test_a_developing_fault_is_never_learnt_as_normal(by_fault, make_window) -> None:  # type: ignore[no-untyped-def]
+    """Weekly retrains during compressor wear leave the alarm as loud as the baseline's."""
+    h = by_fault["compressor_wear"]
+    day21 = h.start_ms + 21 * DAY_MS
+    model = retrain(h.hourly.between(h.start_ms, day21), day21, None, None)
+    first = model
+    for day in (28, 35):
+        now = h.start_ms + day * DAY_MS
+        model = retrain(h.hourly.between(h.start_ms, now), now, model, None) or model
+    window = make_window(h, 37)
+    loud = ResidualEwma().score(replace(window, model=first, cache={}))[0].value
+    after = ResidualEwma().score(replace(window, model=model, cache={}))[0].value
+    assert after >= 0.8 * loud
 
 
 def test_no_retrain_right_after_a_finding(by_fault) -> None:  # type: ignore[no-untyped-def]

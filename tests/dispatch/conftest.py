@@ -22,6 +22,7 @@ from dispatch.directory import CustomerSpec, DeviceSpec, Directory, SiteSpec, Te
 from dispatch.dispatcher import Dispatcher
 from dispatch.forecast import FixedForecast
 from dispatch.store import connect, migrate, session_factory
+from dispatch.store.tables import Base
 from services.postgres import PostgreSQL
 from services.process import free_port
 
@@ -64,11 +65,44 @@ def postgres_url(postgres_server: PostgreSQL) -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The same test on SQLite and on PostgreSQL."""
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty database: the same test on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'tickets.sqlite'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(scope="session")
+def _shared_postgres_url(postgres_server: PostgreSQL) -> str:
+    """One migrated database the PostgreSQL tests share, emptied before each of them."""
+    admin = create_engine(postgres_server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('CREATE DATABASE "dispatch_shared"'))
+    admin.dispose()
+    url = postgres_server.url.rsplit("/", 1)[0] + "/dispatch_shared"
+    engine = connect(url)
+    migrate(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated database with no rows: the same test on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'tickets.sqlite'}"
+        engine = connect(url)
+        migrate(engine)
+        engine.dispose()
+        return url
+    url = str(request.getfixturevalue("_shared_postgres_url"))
+    engine = create_engine(url)
+    names = ", ".join(f'"{name}"' for name in Base.metadata.tables)
+    with engine.begin() as conn:
+        conn.execute(text("SET lock_timeout = '20s'"))
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
 
 
 @pytest.fixture

@@ -13,15 +13,15 @@ from dispatch.store import connect, current_revision, head_revision, migrate, se
 from dispatch.store import tables as t
 
 
-def test_migrating_twice_is_harmless_and_reaches_head(database_url: str) -> None:
-    engine = connect(database_url)
+def test_migrating_twice_is_harmless_and_reaches_head(empty_database_url: str) -> None:
+    engine = connect(empty_database_url)
     assert migrate(engine) == head_revision()
     assert migrate(engine) == head_revision() == current_revision(engine)
     engine.dispose()
 
 
-def test_the_models_match_the_migrated_schema(database_url: str) -> None:
-    engine = connect(database_url)
+def test_the_models_match_the_migrated_schema(empty_database_url: str) -> None:
+    engine = connect(empty_database_url)
     migrate(engine)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), t.Base.metadata)
@@ -37,8 +37,8 @@ def _ticket(device: str, status: str = "open") -> t.Ticket:
                     escalated=False)
 
 
-def test_the_database_refuses_a_second_open_ticket_for_one_problem(database_url: str) -> None:
-    engine = connect(database_url)
+def test_the_database_refuses_a_second_open_ticket_for_one_problem(empty_database_url: str) -> None:
+    engine = connect(empty_database_url)
     migrate(engine)
     sessions = session_factory(engine)
     with sessions.begin() as s:
@@ -48,8 +48,8 @@ def test_the_database_refuses_a_second_open_ticket_for_one_problem(database_url:
     engine.dispose()
 
 
-def test_the_database_refuses_to_double_book_a_technician(database_url: str) -> None:
-    engine = connect(database_url)
+def test_the_database_refuses_to_double_book_a_technician(empty_database_url: str) -> None:
+    engine = connect(empty_database_url)
     migrate(engine)
     sessions = session_factory(engine)
     with sessions.begin() as s:

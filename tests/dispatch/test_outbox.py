@@ -80,39 +80,43 @@ def test_a_webhook_that_keeps_failing_is_dead_lettered_and_the_ticket_says_so(
     assert len(failed) == 2 and "503" in failed[0].text
 
 
-def test_messages_are_sent_once_across_a_restart(database_url: str, make_finding: MakeFinding,
-                                                 tmp_path: Path) -> None:
-    cfg = DispatchSettings(channels=("email", "console"), smtp_port=free_port(),
-                           labels_path=tmp_path / "l.jsonl")
-    engine = connect(database_url)
-    migrate(engine)
-    seed(session_factory(engine), directory())
-    before = Dispatcher(session_factory(engine), cfg)
-    finding = make_finding()
-    before.handle(finding, NOW_MS)
-    console = io.StringIO()
-    down = Outbox(session_factory(engine), {
-        "email": SmtpSender("127.0.0.1", cfg.smtp_port, cfg.email_from, timeout=2),
-        "console": ConsoleSender(console)}, retry_base_s=60)
-    report = down.deliver_due(NOW_MS)
-    assert (report.sent, report.retried) == (1, 1)  # console sent, SMTP down
-    engine.dispose()  # the process dies
+def test_messages_and_webhooks_are_sent_once_across_a_restart(
+        database_url: str, make_finding: MakeFinding, tmp_path: Path) -> None:
+    with HttpReceiver(fail_first=2) as hook, httpx.Client() as client:
+        cfg = DispatchSettings(channels=("email", "console"), smtp_port=free_port(),
+                               webhook_urls=(hook.url,), labels_path=tmp_path / "l.jsonl")
+        engine = connect(database_url)
+        migrate(engine)
+        seed(session_factory(engine), directory())
+        finding = make_finding()
+        Dispatcher(session_factory(engine), cfg).handle(finding, NOW_MS)
+        console = io.StringIO()
+        down = Outbox(session_factory(engine), {
+            "email": SmtpSender("127.0.0.1", cfg.smtp_port, cfg.email_from, timeout=2),
+            "console": ConsoleSender(console), "webhook": WebhookSender("s", client)},
+            retry_base_s=60)
+        report = down.deliver_due(NOW_MS)
+        assert (report.sent, report.retried) == (1, 3)  # console sent; SMTP, 2 webhooks not
+        engine.dispose()  # the process dies
 
-    engine = connect(database_url)  # ... and starts again
-    migrate(engine)
-    after = Dispatcher(session_factory(engine), cfg)
-    assert after.handle(finding, NOW_MS + 1000).duplicate  # findings file replayed
-    with SmtpServer() as smtp:
-        up = Outbox(session_factory(engine), {
-            "email": SmtpSender("127.0.0.1", smtp.port, cfg.email_from),
-            "console": ConsoleSender(console)}, retry_base_s=60)
-        assert up.deliver_due(NOW_MS + 30_000).sent == 0  # not due yet
-        assert up.deliver_due(NOW_MS + 60_000).sent == 1
-        assert up.deliver_due(NOW_MS + 10**9).sent == 0
-    engine.dispose()
+        engine = connect(database_url)  # ... and starts again
+        migrate(engine)
+        after = Dispatcher(session_factory(engine), cfg)
+        assert after.handle(finding, NOW_MS + 1000).duplicate  # findings file replayed
+        with SmtpServer() as smtp:
+            up = Outbox(session_factory(engine), {
+                "email": SmtpSender("127.0.0.1", smtp.port, cfg.email_from),
+                "console": ConsoleSender(console), "webhook": WebhookSender("s", client)},
+                retry_base_s=60)
+            assert up.deliver_due(NOW_MS + 30_000).sent == 0  # not due yet
+            assert up.deliver_due(NOW_MS + 60_000).sent == 3
+            assert up.deliver_due(NOW_MS + 10**9).sent == 0
+        engine.dispose()
     assert len(smtp.messages) == 1 and console.getvalue().count("--- message to") == 1
     assert smtp.messages[0]["To"] == "kund0@example.se"
     assert "Hej Kund 0" in smtp.messages[0].get_content()
+    keys = [r.headers["Idempotency-Key"] for r in hook.received]
+    assert len(keys) == len(set(keys)) == 2 and hook.attempts == 4
 
 
 def test_sms_goes_to_the_customers_phone_through_the_gateway_once(

@@ -27,6 +27,7 @@ from detect.findings import Finding
 from dispatch.announce import announce, iso
 from dispatch.booking import DAY_MS, HOUR_MS
 from dispatch.context import DeviceMetaLookup, gather, site_facts
+from dispatch.errors import StoreError
 from dispatch.feedback import close_ticket
 from dispatch.forecast import NoForecast, TemperatureForecast
 from dispatch.policy import Action, Decision, decide, escalate
@@ -81,7 +82,8 @@ class Dispatcher:
             except IntegrityError:  # another dispatcher opened the ticket or took the finding
                 log.debug("race on finding %s (attempt %d), retrying", finding.id, attempt + 1)
         else:
-            raise RuntimeError(f"finding {finding.id}: gave up after {RACE_RETRIES} races")
+            raise StoreError(f"finding {finding.id} of {finding.device_id}: still conflicting "
+                             f"with other dispatchers after {RACE_RETRIES} attempts")
         if done.ticket_id is not None and done.action == Action.VISIT and not done.duplicate:
             booking_id, escalated = self.book(done.ticket_id, now_ms)
             return Handled(done.finding_id, done.ticket_id, done.created, False, False,

@@ -95,6 +95,16 @@ class TelemetryStore(Protocol):
         """
         ...
 
+    def read_fleet_signals(self, start_ms: int, stop_ms: int, every_ms: int,
+                           signals: Sequence[str] | None = None,
+                           device_ids: Sequence[str] | None = None) -> dict[str, SignalFrame]:
+        """:meth:`read_signals` with ``every_ms`` for many devices in one go, by device id.
+
+        All devices with data in the window, or only ``device_ids``; devices without
+        data are left out. For the detectors' fleet-wide scoring runs.
+        """
+        ...
+
     def count_readings(self, start_ms: int, stop_ms: int, device_id: str | None = None) -> int:
         """How many readings are stored in ``[start_ms, stop_ms)`` (of one device or all)."""
         ...

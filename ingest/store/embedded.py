@@ -121,6 +121,37 @@ class EmbeddedStore:
             n: [_mean(cells[t][n]) if n in cells[t] else None for t in times] for n in names}
         return SignalFrame(device_id, times, columns)
 
+    def read_fleet_signals(self, start_ms: int, stop_ms: int, every_ms: int,
+                           signals: Sequence[str] | None = None,
+                           device_ids: Sequence[str] | None = None) -> dict[str, SignalFrame]:
+        if every_ms <= 0:
+            raise ValueError(f"every_ms must be positive, not {every_ms}")
+        start_ms = window_start(start_ms, every_ms)
+        rows = self._rows("SELECT device_id, ts_ms, signals FROM readings "
+                          "WHERE ts_ms >= ? AND ts_ms < ? ORDER BY device_id, ts_ms",
+                          (start_ms, stop_ms))
+        wanted = set(signals) if signals is not None else None
+        only = set(device_ids) if device_ids is not None else None
+        cells: dict[str, dict[int, dict[str, list[float]]]] = defaultdict(
+            lambda: defaultdict(lambda: defaultdict(list)))
+        for device, ts, doc in rows:
+            if only is not None and device not in only:
+                continue
+            row = cells[device][window_start(ts, every_ms)]
+            for name, value in orjson.loads(doc).items():
+                if wanted is None or name in wanted:
+                    row[name].append(value)
+        out = {}
+        for device, by_time in cells.items():
+            times = sorted(t for t, row in by_time.items() if row)
+            if not times:
+                continue
+            names = sorted({n for t in times for n in by_time[t]})
+            out[device] = SignalFrame(device, times, {
+                n: [_mean(by_time[t][n]) if n in by_time[t] else None for t in times]
+                for n in names})
+        return out
+
     def count_readings(self, start_ms: int, stop_ms: int, device_id: str | None = None) -> int:
         sql = "SELECT COUNT(*) FROM readings WHERE ts_ms >= ? AND ts_ms < ?"
         args: list[Any] = [start_ms, stop_ms]

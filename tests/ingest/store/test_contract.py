@@ -99,6 +99,23 @@ def test_downsampling_averages_epoch_aligned_windows_and_skips_empty_ones(
     assert frame.column("power_w") == pytest.approx([3.0, 15.0])
 
 
+def test_a_fleet_read_gives_each_device_its_downsampled_frame(store: TelemetryStore,
+                                                              base: int) -> None:
+    """One call, many devices: the same frames read_signals(every_ms=...) gives one by one."""
+    devices = [f"hp-{uuid.uuid4().hex[:10]}" for _ in range(3)]
+    for k, d in enumerate(devices[:2]):
+        store.write_readings([reading(d, base + o, i, power_w=v + k, flow_lpm=20.0)
+                              for i, (o, v) in enumerate([(0, 1.0), (30_000, 3.0),
+                                                          (2 * MINUTE, 10.0)])])
+    frames = store.read_fleet_signals(base, base + 3 * MINUTE, MINUTE, ["power_w"],
+                                      device_ids=devices)
+    assert sorted(frames) == sorted(devices[:2])
+    for d in devices[:2]:
+        assert frames[d] == store.read_signals(d, base, base + 3 * MINUTE, ["power_w"],
+                                               every_ms=MINUTE)
+    assert frames[devices[1]].column("power_w") == pytest.approx([3.0, 11.0])
+
+
 def test_latest_status_and_metadata_are_the_newest(store: TelemetryStore, device: str,
                                                    base: int) -> None:
     store.write(Batch(

@@ -52,14 +52,15 @@ def _sqlite_transactions(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _config() -> Config:
+def alembic_config() -> Config:
+    """Alembic's configuration for the ticket database's migrations (no alembic.ini)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
 
 
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(_config()).get_current_head()
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -69,7 +70,7 @@ def current_revision(engine: Engine) -> str | None:
 
 def migrate(engine: Engine) -> str | None:
     """Bring the schema to the newest revision; safe when several processes start at once."""
-    cfg = _config()
+    cfg = alembic_config()
     try:
         with engine.begin() as conn:
             if conn.dialect.name == "postgresql":

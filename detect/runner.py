@@ -40,10 +40,11 @@ from detect.registry import ModelRegistry, ModelSet
 from detect.shard import Shard
 from detect.sink import FindingSink
 from detect.training import RetrainPolicy, fleet_prior, retrain
-from ingest.store.base import DeviceSummary, TelemetryStore
+from ingest.store.base import DeviceSummary, SignalFrame, TelemetryStore
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], float]
+FLEET_CHUNK = 20_000  # devices per fleet-wide read
 
 
 @dataclass
@@ -111,10 +112,19 @@ class DetectRunner:
         windows: dict[str, DeviceWindow] = {}
         summaries = {d.device_id: d for d in self.store.devices(
             max(0, int(now - self.settings.score_lookback * 1000)))}
-        for device_id in self.devices():
+        devices = self.devices()
+        hourly = self._fleet_hourly(devices, now) if cadence == "model" else {}
+        for device_id in devices:
             report.devices += 1
             try:
-                windows[device_id] = self.window(device_id, now, cadence)
+                if cadence == "model":
+                    frame = hourly.get(device_id)
+                    windows[device_id] = DeviceWindow(
+                        device_id, now, Frame.empty(device_id),
+                        Frame.from_signal_frame(frame) if frame else Frame.empty(device_id),
+                        model=self.models.models.get(device_id))
+                else:
+                    windows[device_id] = self.window(device_id, now, cadence)
             except Exception as exc:  # one device must never stop the others
                 log.exception("%s: reading device %s failed", job, device_id)
                 report.failures[device_id] = f"{type(exc).__name__}: {exc}"
@@ -135,6 +145,16 @@ class DetectRunner:
         log.info("%s cycle: %d devices, %d findings, %d failures in %.1f s", job,
                  report.devices, report.findings, len(report.failures), report.seconds)
         return report
+
+    def _fleet_hourly(self, devices: list[str], now: int) -> dict[str, SignalFrame]:
+        """Hourly means of every device of the run: one fleet-wide read (aggregated in the
+        store), in chunks so memory stays bounded."""
+        start = now - int(self.settings.score_lookback * 1000)
+        out: dict[str, SignalFrame] = {}
+        for i in range(0, len(devices), FLEET_CHUNK):
+            out |= self.store.read_fleet_signals(start, now, HOUR_MS, READ_SIGNALS,
+                                                 device_ids=devices[i:i + FLEET_CHUNK])
+        return out
 
     @staticmethod
     def _cohorts(windows: dict[str, DeviceWindow],

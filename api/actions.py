@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.accounts import Principal
 from api.errors import Conflict, NotFound
-from dispatch.announce import announce, iso, message_customer
+from dispatch.announce import iso, message_customer
 from dispatch.booking import DAY_MS, HOUR_MS, Slot, Technician, candidate_slots, deadline
 from dispatch.directory import technicians
 from dispatch.dispatcher import Dispatcher

@@ -62,7 +62,7 @@ def session_principal(state: AppState, request: Request) -> Principal | None:
     if not raw:
         return None
     try:
-        data = state.signer.loads(raw, max_age=state.settings.api.session_max_age)
+        data = state.signer.loads(raw, max_age=int(state.settings.api.session_max_age))
     except BadSignature:
         return None
     user = active_user(state.sessions, str(data.get("u", "")))

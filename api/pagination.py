@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, and_, literal, or_
 
 from api.errors import BadRequest
 
-Key = Sequence[tuple[ColumnElement[Any], bool]]  # (column, descending)
+Key = Sequence[tuple[Any, bool]]  # (column, descending)
 
 
 def encode(values: Sequence[Any]) -> str:

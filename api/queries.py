@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from api import pagination
@@ -21,6 +21,7 @@ from api.schemas import (
     DeviceSummary,
     EventPublic,
     FindingPublic,
+    Health,
     MessagePublic,
     ReasonPublic,
     RegionHealth,
@@ -120,7 +121,7 @@ def _ticket_where(f: TicketFilter) -> list[ColumnElement[bool]]:
 def list_tickets(s: Session, f: TicketFilter, sort: str, cursor: str | None,
                  limit: int) -> tuple[list[TicketSummary], str | None]:
     key = _TICKET_KEYS[sort]
-    q: Select[tuple[t.Ticket]] = select(t.Ticket).where(*_ticket_where(f))
+    q = select(t.Ticket).where(*_ticket_where(f))
     if cursor:
         q = q.where(pagination.after(key, pagination.decode(cursor, len(key))))
     rows = list(s.scalars(q.order_by(*pagination.order_by(key)).limit(limit + 1)))
@@ -132,7 +133,7 @@ def list_tickets(s: Session, f: TicketFilter, sort: str, cursor: str | None,
     nxt = None
     if more and rows:
         last = rows[-1]
-        nxt = pagination.encode([getattr(last, col.key) for col, _ in key])  # type: ignore[attr-defined]
+        nxt = pagination.encode([getattr(last, str(col.key)) for col, _ in key])
     return items, nxt
 
 
@@ -213,9 +214,10 @@ def _open_by_device(s: Session, ids: Sequence[str] | None) -> dict[str, list[tup
     return out
 
 
-def health_of(open_tickets: Sequence[tuple[str, str]]) -> str:
+def health_of(open_tickets: Sequence[tuple[str, str]]) -> Health:
+    """The worst action among the device's open tickets ("ok" without any)."""
     states = [_ACTION_HEALTH.get(a, "watch") for a, _ in open_tickets]
-    return max(states, key=HEALTH_ORDER.index, default="ok")
+    return cast(Health, max(states, key=HEALTH_ORDER.index, default="ok"))
 
 
 def _has_open(action: str | None = None) -> ColumnElement[bool]:
@@ -261,7 +263,7 @@ def device_summary(d: t.Device, region: str | None,
                    open_tickets: Sequence[tuple[str, str]]) -> DeviceSummary:
     levels = sorted(level for _, level in open_tickets)
     return DeviceSummary(id=d.id, site_id=d.site_id, region=region, model=d.model,
-                         health=health_of(open_tickets),  # type: ignore[arg-type]
+                         health=health_of(open_tickets),
                          open_tickets=len(open_tickets), worst_priority=levels[0] if levels
                          else None)
 

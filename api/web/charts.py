@@ -79,8 +79,8 @@ def _fmt(v: float) -> str:
 def _time_ticks(t0: int, t1: int, tz: ZoneInfo) -> list[tuple[int, str]]:
     span = max(1, t1 - t0)
     step = next((s for s in _STEPS_MS if span / s <= 7), _STEPS_MS[-1])
-    offset = int(dt.datetime.fromtimestamp(t0 / 1000, tz).utcoffset().total_seconds() * 1000
-                 ) if step >= 86_400_000 else 0
+    utc_offset = dt.datetime.fromtimestamp(t0 / 1000, tz).utcoffset() or dt.timedelta()
+    offset = int(utc_offset.total_seconds() * 1000) if step >= 86_400_000 else 0
     first = ((t0 + offset) // step + 1) * step - offset
     fmt = "%d %b" if step >= 86_400_000 else "%a %H:%M" if span > 86_400_000 else "%H:%M"
     return [(t, dt.datetime.fromtimestamp(t / 1000, tz).strftime(fmt))
@@ -160,10 +160,10 @@ def render(chart: Chart) -> Markup:
             pts = " ".join(f"{px:.1f},{py:.1f}" for px, py in [*upper, *reversed(lower)])
             parts.append(f'<polygon class="chart-band" points="{pts}"/>')
     for s in chart.series:
-        pts = [(x(t), y(v)) if v is not None else None
-               for t, v in zip(s.times_ms, s.values, strict=False)]
+        line = [(x(t), y(v)) if v is not None else None
+                for t, v in zip(s.times_ms, s.values, strict=False)]
         dash = ' stroke-dasharray="6 4"' if s.dashed else ""
-        parts.append(f'<path class="chart-line" d="{_path(pts)}" stroke="{s.color}"{dash}/>')
+        parts.append(f'<path class="chart-line" d="{_path(line)}" stroke="{s.color}"{dash}/>')
     # legend
     lx, ly = left, h - 10
     items = [(s.name, s.color, s.dashed) for s in chart.series]

@@ -34,6 +34,7 @@ from api.deps import State
 from api.errors import ApiError, TooManyRequests, Unauthorized
 from api.state import AppState
 from api.web import charts
+from dispatch.directory import technicians
 
 router = APIRouter()
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -85,10 +86,7 @@ def _relative(ms: int | None, now_ms: int) -> str:
     if ms is None:
         return "unknown"
     h = (ms - now_ms) / 3_600_000
-    if abs(h) < 48:
-        text = f"{abs(h):.0f} h"
-    else:
-        text = f"{abs(h) / 24:.1f} days"
+    text = f"{abs(h):.0f} h" if abs(h) < 48 else f"{abs(h) / 24:.1f} days"
     return f"in {text}" if h >= 0 else f"{text} ago"
 
 
@@ -248,9 +246,7 @@ def evidence_charts(evidence: dict[str, Any] | None, window: dict[str, Any] | No
 def _ticket(state: AppState, ticket_id: int) -> tuple[Any, list[Any]]:
     with state.sessions() as s:
         ticket = queries.ticket_detail(s, ticket_id)
-        from api.routes.fleet import list_technicians
-
-        techs = [x for x in list_technicians(s, None) if x.region == (ticket.region or x.region)]
+        techs = [x for x in technicians(s) if x.region == (ticket.region or x.region)]
     return ticket, techs
 
 

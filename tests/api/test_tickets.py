@@ -130,7 +130,7 @@ def test_reassigning_gives_the_window_to_another_able_technician(planner: TestCl
     assert r.status_code == 200, r.text
     new = r.json()["booking"]
     assert (new["technician_id"], new["start_ms"]) == (able[0], old["start_ms"])
-    unable = [x["id"] for x in techs if t["skill"] not in x["skills"]][0]
+    unable = next(x["id"] for x in techs if t["skill"] not in x["skills"])
     r = planner.post("/api/v1/tickets/1/reassign", json={"technician_id": unable})
     assert r.status_code == 409
     r = planner.post("/api/v1/tickets/1/reassign", json={"technician_id": "nobody"})

@@ -12,7 +12,7 @@ from detect.evaluation.metrics import Report
 
 
 def _pct(part: int, whole: int) -> str:
-    return f"{part}/{whole} ({100 * part / whole:.0f} %)" if whole else "-"
+    return f"{part}/{whole}" if whole else "-"
 
 
 def _num(value: float | None, unit: str = "") -> str:
@@ -22,11 +22,12 @@ def _num(value: float | None, unit: str = "") -> str:
 def table(report: Report) -> Table:
     t = Table(title=f"Detection quality: {report.devices} devices x {report.days:.0f} days",
               show_lines=False)
-    for col in ("fault", "faults", "failed", "flagged >= 48 h before failure",
-                "before notice", "lead median", "lead p10", "diagnosis ok", "remedy ok"):
+    for col in ("fault", "faults", "found", "failed", ">=48 h early", "before notice",
+                "lead med", "lead p10", "diagnosis", "remedy"):
         t.add_column(col, justify="left" if col == "fault" else "right")
     for r in report.rows:
-        t.add_row(r.fault, str(r.faults), str(r.failed), _pct(r.before_failure, r.failed),
+        t.add_row(r.fault, str(r.faults), _pct(r.flagged, r.faults), str(r.failed),
+                  _pct(r.before_failure, r.failed),
                   _pct(r.before_notice, r.noticed), _num(r.lead_median_days, " d"),
                   _num(r.lead_p10_days, " d"), _pct(r.diagnosis_ok, r.diagnosed),
                   _pct(r.remedy_ok, r.diagnosed))

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 with warnings.catch_warnings():  # Starlette 1.x suggests httpx2; httpx is what we ship
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
 from api import create_app

@@ -48,7 +48,7 @@ SENSORS: Final = ("outdoor_temp", "indoor_temp", "supply_temp", "return_temp", "
                   "discharge_temp", "suction_temp", "high_pressure", "low_pressure")
 ALL_SIGNALS: Final = tuple(dict.fromkeys(CONDITIONS + HEALTH + SENSORS))
 #: The stored signals a model reads (the ``PER_HZ`` ratios are derived from them).
-READ_SIGNALS: Final = tuple(sorted({PER_HZ.get(s, s) for s in ALL_SIGNALS}))
+READ_SIGNALS: Final = tuple(sorted({PER_HZ.get(s, s) for s in ALL_SIGNALS} | {"backup_heater_w"}))
 #: Residual channels: health signals by name, sensor consistency as ``sensor:<name>``.
 CHANNELS: Final = HEALTH + tuple(f"sensor:{s}" for s in SENSORS)
 RUNNING_HZ: Final = 5.0  # an hour counts as "running" above this mean compressor speed
@@ -135,8 +135,9 @@ class NormalModel:
     def expected(self, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
         """Expected and observed values per channel: two ``(len(frame), len(CHANNELS))`` arrays.
 
-        Rows where the compressor did not run, or whose conditions lie outside what the
-        model was trained on (a first cold snap), are NaN: nothing to compare with.
+        Rows where the compressor did not run, where the backup heater ran, or whose
+        conditions lie outside what the model was trained on (a first cold snap), are
+        NaN: nothing to compare with.
         """
         exp_t, obs_t = self._transformed(frame)
         return _unlog(exp_t, _IDX), _unlog(obs_t, _IDX)
@@ -155,9 +156,16 @@ class NormalModel:
         exp_std = np.hstack([health, sensor])
         expected = exp_std * self.x_sd[_IDX] + self.x_mu[_IDX]
         observed = raw[:, _IDX]
-        bad = ~running | novel | np.isnan(cond).any(axis=1)
+        # while the electric backup heater runs, power and heat describe more than the pump
+        backup = np.nan_to_num(frame["backup_heater_w"]) > 0
+        bad = ~running | novel | backup | np.isnan(cond).any(axis=1)
         expected[bad] = np.nan
         observed = np.where(bad[:, None], np.nan, observed)
+        # a sensor is only judged when the others are within the range seen in training
+        with np.errstate(invalid="ignore"):
+            wild = (np.abs(s) > CLIP).any(axis=1)
+        expected[wild, len(HEALTH):] = np.nan
+        observed[wild, len(HEALTH):] = np.nan
         return expected, observed
 
     def residuals(self, frame: Frame) -> np.ndarray:

@@ -44,6 +44,7 @@ from ingest.validate import Reason, parse_message
 log = logging.getLogger("ingest.worker")
 
 MAX_BACKOFF_S = 30.0
+REPLAY_BUDGET_S = 0.5  # longest the loop spends replaying the spool before receiving again
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -155,7 +156,10 @@ class IngestWorker:
         if self.policy.due(self._pending, now):
             self._flush()
         if len(self.spool) and now >= self._replay_at:
-            self._replay_one()
+            # Several segments per step, so the spool drains even under full load.
+            deadline = now + REPLAY_BUDGET_S
+            while self._replay_one() and time.monotonic() < deadline:
+                pass
 
     def _receive(self, timeout: float) -> None:
         try:
@@ -240,12 +244,12 @@ class IngestWorker:
             self._update_spool_gauges()
         self.metrics.spooled.inc(len(batch.readings))
 
-    def _replay_one(self) -> None:
-        """Write the oldest spooled batch to the store (on the loop thread)."""
+    def _replay_one(self) -> bool:
+        """Write the oldest spooled batch to the store (on the loop thread); True if done."""
         with self._lock:
             oldest = self.spool.oldest()
         if oldest is None:
-            return
+            return False
         path, batch = oldest
         try:
             self._write(batch)
@@ -253,7 +257,7 @@ class IngestWorker:
             with self._lock:
                 self._replay_at = time.monotonic() + self._backoff
                 self._backoff = min(self._backoff * 2, MAX_BACKOFF_S)
-            return
+            return False
         with self._lock:
             self.spool.remove(path)
             self._update_spool_gauges()
@@ -261,6 +265,7 @@ class IngestWorker:
                 event(log, logging.INFO, "store_recovered", action="spool replayed")
                 self._store_down = False
             self._backoff = 1.0
+        return True
 
     def _write(self, batch: Batch) -> None:
         """Write ``batch``; records the store refuses are dead-lettered one by one."""

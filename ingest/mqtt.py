@@ -164,5 +164,10 @@ class MQTTConsumer:
             self._on_connected(False)
 
     def _message(self, client: paho.Client, userdata: object, msg: paho.MQTTMessage) -> None:
-        self._handle(Message(msg.topic, bytes(msg.payload), time.time_ns() // 1_000_000,
+        # Nothing here may raise: an exception would end paho's network thread.
+        try:
+            topic = msg.topic
+        except UnicodeDecodeError:  # brokers should refuse these; dead-letter it if not
+            topic = "(topic is not UTF-8)"
+        self._handle(Message(topic, bytes(msg.payload), time.time_ns() // 1_000_000,
                              msg.mid, msg.qos, self._epoch))

@@ -35,9 +35,11 @@ class ResidualT2:
         if res is None or not res.model.precision.any():
             return []
         means = daily_means(res.times_ms, res.z, window.now_ms, self.days)
-        u = np.nanmean(means, axis=0) / res.model.day_sd if np.isfinite(means).any() else None
-        if u is None:
+        seen = np.isfinite(means)
+        if not seen.any():
             return []
+        u = np.where(seen, means, 0.0).sum(axis=0) / np.maximum(seen.sum(axis=0), 1)
+        u = np.where(seen.any(axis=0), u, np.nan) / res.model.day_sd
         ok = np.isfinite(u)
         if ok.sum() < 3:
             return []

@@ -1,8 +1,9 @@
 """Training and retraining device models, and the fleet prior they start from.
 
-A device's first model is fitted on its first ``min_days`` of history: its
-*baseline*, the normal it keeps. A retrain never re-learns conditions the baseline
-already covers -- that is how a slowly developing fault would creep into "normal",
+A new device first gets a *provisional* model after ``prior_days``: its little
+history fitted as a correction to the fleet prior. Once it has ``min_days`` of
+history, its *baseline* is fitted: the normal it keeps. A retrain never re-learns
+conditions the baseline already covers -- that is how a slowly developing fault would creep into "normal",
 one week at a time -- it only *adds* hours under conditions the current model has not
 seen (the first frost, a heat wave), on days it does not find abnormal, up to
 ``guard_days`` ago. A device with a recent finding is not retrained at all (see
@@ -28,6 +29,7 @@ class RetrainPolicy:
     min_days: float = 21.0
     max_z: float = 4.0
     quiet_days: float = 14.0  # no retrain within this long after a model finding
+    prior_days: float = 2.0  # a new device gets a provisional model from the fleet prior
 
 
 def healthy_rows(frame: Frame, model: NormalModel | None, max_z: float) -> Frame:
@@ -67,14 +69,19 @@ def retrain(hourly: Frame, now_ms: int, current: NormalModel | None, prior: Flee
         return None
     if last_finding_ms is not None and now_ms - last_finding_ms < policy.quiet_days * DAY_MS:
         return None
-    if current is None:
-        if (now_ms - int(hourly.times_ms[0])) < policy.min_days * DAY_MS:
-            return None
+    history_days = (now_ms - int(hourly.times_ms[0])) / DAY_MS
+    if current is None or current.baseline_ms == 0:
+        version = 1 if current is None else current.version + 1
         data = hourly.between(int(now_ms - policy.train_days * DAY_MS), now_ms)
         try:
-            return replace(fit_normal(data, now_ms, prior, 1), baseline_ms=now_ms)
+            if history_days >= policy.min_days:
+                return replace(fit_normal(data, now_ms, prior, version), baseline_ms=now_ms)
+            if prior is not None and prior.devices >= 5 and history_days >= policy.prior_days:
+                # provisional: mostly the fleet's normal, until the device has a baseline
+                return fit_normal(data, now_ms, prior, version)
         except ModelError:
-            return None
+            pass
+        return None
     stop = int(now_ms - policy.guard_days * DAY_MS)
     baseline = hourly.between(int(current.baseline_ms - policy.train_days * DAY_MS),
                               current.baseline_ms)

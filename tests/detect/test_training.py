@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from detect.drift import ResidualEwma
 from detect.frame import DAY_MS
+from detect.normal import FleetPrior
 from detect.training import healthy_rows, retrain
 
 
@@ -54,3 +55,18 @@ def test_days_of_a_developing_fault_are_left_out_of_training(by_fault) -> None: 
     kept_healthy = healthy_rows(healthy.hourly.between(start, stop), healthy.model(20), 4.0)
     assert len(kept_faulty) < 0.8 * len(faulty.hourly.between(start, stop))
     assert len(kept_healthy) > 0.8 * len(healthy.hourly.between(start, stop))
+
+
+def test_a_new_device_gets_a_provisional_model_from_the_fleet_prior(histories) -> None:  # type: ignore[no-untyped-def]
+    """Two days of history: no baseline yet, but a model leaning on the fleet's normal;
+    without a fleet prior it waits."""
+    hs = list(histories.values())
+    prior = FleetPrior.from_models([h.model(20) for h in hs[1:7]])
+    new = hs[-1]
+    day3 = new.start_ms + 3 * DAY_MS
+    model = retrain(new.hourly.between(new.start_ms, day3), day3, None, prior)
+    assert model is not None and model.baseline_ms == 0
+    assert retrain(new.hourly.between(new.start_ms, day3), day3, None, None) is None
+    day22 = new.start_ms + 22 * DAY_MS
+    grown = retrain(new.hourly.between(new.start_ms, day22), day22, model, prior)
+    assert grown is not None and grown.baseline_ms == day22 and grown.version == 2

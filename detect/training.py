@@ -3,11 +3,11 @@
 A new device first gets a *provisional* model after ``prior_days``: its little
 history fitted as a correction to the fleet prior. Once it has ``min_days`` of
 history, its *baseline* is fitted: the normal it keeps. A retrain never re-learns
-conditions the baseline already covers -- that is how a slowly developing fault would creep into "normal",
-one week at a time -- it only *adds* hours under conditions the current model has not
-seen (the first frost, a heat wave), on days it does not find abnormal, up to
-``guard_days`` ago. A device with a recent finding is not retrained at all (see
-:class:`RetrainPolicy`).
+conditions the baseline already covers -- that is how a slowly developing fault
+would creep into "normal", one week at a time -- it only *adds* hours under
+conditions the current model has not seen (the first frost, a heat wave), on days
+it does not find abnormal, up to ``guard_days`` ago. A device with a recent finding
+is not retrained at all (see :class:`RetrainPolicy`).
 """
 
 from __future__ import annotations

@@ -38,7 +38,10 @@ class ReplayConfig:
     retrain_ms: int = 7 * DAY_MS
     score_lookback_days: float = 14.0
     events_lookback_ms: int = 6 * HOUR_MS
-    policy: RetrainPolicy = field(default_factory=RetrainPolicy)
+    #: A simulated fleet starts on one day: there is no established fleet whose prior a
+    #: new device could lean on, so no provisional models (live, new devices get them).
+    policy: RetrainPolicy = field(
+        default_factory=lambda: RetrainPolicy(prior_days=float("inf")))
 
 
 @dataclass(frozen=True)

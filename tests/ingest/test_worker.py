@@ -6,11 +6,14 @@ import shutil
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
+from influxdb_client import InfluxDBClient
+from influxdb_client.client.write_api import SYNCHRONOUS
 
 from config import Settings
 from ingest.deadletter import DeadLetterStore
@@ -251,3 +254,28 @@ def test_the_embedded_store_needs_no_influxdb(
     finally:
         worker.stop()
         store.close()
+
+
+def test_a_reading_influxdb_refuses_is_dead_lettered_and_the_rest_of_its_batch_stored(
+        worker: IngestWorker, publisher: Publisher, reader: InfluxStore,
+        ingest_settings: Settings) -> None:
+    """A field-type conflict (the field was once written as text) isolates that one reading."""
+    field = f"odd_{uuid.uuid4().hex[:8]}"
+    with InfluxDBClient(url=ingest_settings.influx.url, org=ingest_settings.influx.org,
+                        token=ingest_settings.influx.token.get_secret_value()) as client:
+        client.write_api(write_options=SYNCHRONOUS).write(
+            ingest_settings.influx.bucket, record=f'telemetry,device_id=other,site=x {field}="text"'
+            f" {T0}", write_precision="ms")
+    readings = [sample_reading(s, T0 + s * 100) for s in range(6)]
+    readings[3]["signals"] = {**readings[3]["signals"], field: 1.5}
+    publisher.send(publisher.topic("hp-conflict"), {"readings": readings})
+    publisher.flush()
+    letters = DeadLetterStore(ingest_settings.ingest.dead_letter_path)
+    try:
+        assert wait_until(lambda: letters.counts() == {"store_rejected": 1})
+        (letter,) = letters.latest()
+        assert "hp-conflict" in letter.topic and field in letter.payload.decode()
+    finally:
+        letters.close()
+    assert [r.seq for r in reader.read_readings("hp-conflict", *WINDOW)] == [0, 1, 2, 4, 5]
+    assert metric(worker, "forewarn_ingest_rejected_total", reason="store_rejected") == 1

@@ -12,11 +12,14 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine, create_engine, event
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import accounts, queries
@@ -51,6 +54,23 @@ def _check_secret(settings: Settings) -> None:
                           "production (FOREWARN_API__SESSION_SECRET)")
 
 
+def read_engine(url: str) -> Engine:
+    """A SQLite engine for reads only. Dispatch's engine begins every transaction with
+    ``BEGIN IMMEDIATE`` (the write lock, so check-then-insert steps of several processes
+    are serialised); reads need no lock beyond their statement, and taking it would queue
+    every concurrent page view behind the others."""
+    engine = create_engine(url, pool_pre_ping=True, json_deserializer=orjson.loads)
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA query_only=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.close()
+
+    return engine
+
+
 def build_state(settings: Settings, telemetry: TelemetryStore | None = None,
                 clock: Clock | None = None) -> AppState:
     _check_secret(settings)
@@ -59,13 +79,15 @@ def build_state(settings: Settings, telemetry: TelemetryStore | None = None,
     accounts.ensure_tables(engine)
     sessions = session_factory(engine)
     api = settings.api
+    reader = read_engine(settings.tickets.url) if engine.dialect.name == "sqlite" else None
+    readers = session_factory(reader) if reader is not None else sessions
     state = AppState(
-        settings=settings, engine=engine, sessions=sessions,
+        settings=settings, engine=engine, sessions=sessions, readers=readers,
         dispatcher=Dispatcher(sessions, settings.dispatch),
         telemetry=telemetry or open_store(settings), clock=clock or _now_ms,
         signer=signer(api.session_secret.get_secret_value()),
         login_limiter=RateLimiter(api.login_attempts, api.login_window), metrics=Metrics(),
-        owns_telemetry=telemetry is None)
+        owns_telemetry=telemetry is None, read_engine=reader)
 
     def counts() -> dict[str, int]:
         with sessions() as s:

@@ -65,7 +65,7 @@ def session_principal(state: AppState, request: Request) -> Principal | None:
         data = state.signer.loads(raw, max_age=int(state.settings.api.session_max_age))
     except BadSignature:
         return None
-    user = active_user(state.sessions, str(data.get("u", "")))
+    user = active_user(state.readers, str(data.get("u", "")))
     if user is None:
         return None
     return Principal(user.name, user.role, "session", str(data.get("c", "")))
@@ -83,7 +83,7 @@ def authenticate(state: AppState, request: Request) -> Principal:
     """The caller, or :class:`Unauthorized` (which says how to authenticate)."""
     key = api_key_of(request)
     if key is not None:
-        principal = key_principal(state.sessions, key)
+        principal = key_principal(state.readers, key)
         if principal is None:
             raise Unauthorized("the API key is unknown or revoked",
                                {"WWW-Authenticate": 'Bearer error="invalid_token"'})

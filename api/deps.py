@@ -27,7 +27,7 @@ State = Annotated[AppState, Depends(get_state)]
 
 
 def db_session(state: State) -> Iterator[Session]:
-    with state.sessions() as s:
+    with state.readers() as s:
         yield s
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, cast
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from api import pagination
 from api.errors import NotFound
@@ -71,7 +71,8 @@ def reasons(priority: dict[str, Any], top: int | None = None) -> list[ReasonPubl
     return out[:top] if top else out
 
 
-def _summary(x: t.Ticket, booking: t.Booking | None, names: dict[str, str]) -> dict[str, Any]:
+def _summary(x: t.Ticket, booking: t.Booking | None, names: dict[str, str],
+             region: str | None = None) -> dict[str, Any]:
     fw = x.failure_window or {}
     d = x.diagnosis
     fault = f"{d.get('fault', '?')} ({d['sensor']} sensor)" if d.get("sensor") else str(
@@ -83,7 +84,8 @@ def _summary(x: t.Ticket, booking: t.Booking | None, names: dict[str, str]) -> d
             "failure_earliest_ms": fw.get("earliest_ms"),
             "failure_expected_ms": fw.get("expected_ms"),
             "booking": _booking(booking, names) if booking else None,
-            "region": (x.context.get("site") or {}).get("region"), "findings": x.finding_count,
+            "region": region if region is not None else (x.context.get("site") or {}).get(
+                "region"), "findings": x.finding_count,
             "opened_ms": x.opened_ms, "updated_ms": x.updated_ms}
 
 
@@ -108,9 +110,8 @@ def _ticket_where(f: TicketFilter) -> list[ColumnElement[bool]]:
     if f.escalated is not None:
         where.append(t.Ticket.escalated.is_(f.escalated))
     if f.region:
-        where.append(t.Ticket.device_id.in_(
-            select(t.Device.id).join(t.Site, t.Site.id == t.Device.site_id)
-            .where(t.Site.region == f.region)))
+        where.append(exists().where(t.Device.id == t.Ticket.device_id,
+                                    t.Site.id == t.Device.site_id, t.Site.region == f.region))
     if f.at_risk is not None:
         risky = exists().where(t.Booking.ticket_id == t.Ticket.id, t.Booking.status == "active",
                                t.Booking.at_risk.is_not(None))
@@ -121,15 +122,26 @@ def _ticket_where(f: TicketFilter) -> list[ColumnElement[bool]]:
 def list_tickets(s: Session, f: TicketFilter, sort: str, cursor: str | None,
                  limit: int) -> tuple[list[TicketSummary], str | None]:
     key = _TICKET_KEYS[sort]
-    q = select(t.Ticket).where(*_ticket_where(f))
+    # First the page's ids (a narrow sort), then only those rows, without the evidence
+    # and the full context, with the region from the directory.
+    q = select(t.Ticket.id).where(*_ticket_where(f))
     if cursor:
         q = q.where(pagination.after(key, pagination.decode(cursor, len(key))))
-    rows = list(s.scalars(q.order_by(*pagination.order_by(key)).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
+    ids = list(s.scalars(q.order_by(*pagination.order_by(key)).limit(limit + 1)))
+    more = len(ids) > limit
+    ids = ids[:limit]
+    place = {i: k for k, i in enumerate(ids)}
+    found = sorted(s.execute(
+        select(t.Ticket, t.Site.region).options(defer(t.Ticket.evidence),
+                                                defer(t.Ticket.context))
+        .outerjoin(t.Device, t.Device.id == t.Ticket.device_id)
+        .outerjoin(t.Site, t.Site.id == t.Device.site_id).where(t.Ticket.id.in_(ids))).all(),
+        key=lambda row: place[row[0].id])
+    rows = [x for x, _ in found]
     bookings = _active_bookings(s, [x.id for x in rows])
     names = technician_names(s) if bookings else {}
-    items = [TicketSummary(**_summary(x, bookings.get(x.id), names)) for x in rows]
+    items = [TicketSummary(**_summary(x, bookings.get(x.id), names, region or ""))
+             for x, region in found]
     nxt = None
     if more and rows:
         last = rows[-1]

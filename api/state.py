@@ -23,6 +23,7 @@ class AppState:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    readers: sessionmaker[Session]  # reads only: on SQLite, without taking the write lock
     dispatcher: Dispatcher
     telemetry: TelemetryStore
     clock: Clock
@@ -30,6 +31,7 @@ class AppState:
     login_limiter: RateLimiter
     metrics: Metrics
     owns_telemetry: bool = True
+    read_engine: Engine | None = None
     closed: list[bool] = field(default_factory=list)
 
     def close(self) -> None:
@@ -39,3 +41,5 @@ class AppState:
         if self.owns_telemetry:
             self.telemetry.close()
         self.engine.dispose()
+        if self.read_engine is not None:
+            self.read_engine.dispose()

@@ -38,7 +38,7 @@ def list_devices(
 
 
 def device_detail(state: AppState, device_id: str) -> DevicePublic:
-    with state.sessions() as s:
+    with state.readers() as s:
         d, site, customer = queries.device_row(s, device_id)
         f = queries.TicketFilter(status=None, device_id=device_id)
         tickets, _ = queries.list_tickets(s, f, "-opened", None, 50)
@@ -85,7 +85,7 @@ async def get_telemetry(
                       ] = 500,
 ) -> TelemetryPublic:
     def run() -> TelemetryPublic:
-        with state.sessions() as s:
+        with state.readers() as s:
             queries.device_row(s, device_id)
         stop = stop_ms if stop_ms is not None else state.clock()
         start = start_ms if start_ms is not None else stop - 86_400_000

@@ -92,7 +92,7 @@ def _key_public(k: accounts.ApiKey) -> ApiKeyPublic:
 @router.get("/keys", response_model=list[ApiKeyPublic], tags=["admin"],
             summary="API keys (never the keys themselves)")
 def list_keys(state: State, _: Admin) -> list[ApiKeyPublic]:
-    return [_key_public(k) for k in accounts.list_keys(state.sessions)]
+    return [_key_public(k) for k in accounts.list_keys(state.readers)]
 
 
 @router.post("/keys", response_model=ApiKeyCreated, status_code=201, tags=["admin"],

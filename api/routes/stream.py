@@ -24,12 +24,12 @@ KEEPALIVE_S = 15.0
 
 
 def _latest(state: AppState) -> int:
-    with state.sessions() as s:
+    with state.readers() as s:
         return int(s.scalar(select(func.max(t.Event.id))) or 0)
 
 
 def _after(state: AppState, last: int) -> list[dict[str, Any]]:
-    with state.sessions() as s:
+    with state.readers() as s:
         events = list(s.scalars(select(t.Event).where(t.Event.id > last)
                                 .order_by(t.Event.id).limit(200)))
         if not events:

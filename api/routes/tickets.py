@@ -54,7 +54,7 @@ def get_ticket(ticket_id: TicketId, s: DB, _: Reader) -> TicketPublic:
 
 
 def _detail(state: State, ticket_id: int) -> TicketPublic:
-    with state.sessions() as s:
+    with state.readers() as s:
         return queries.ticket_detail(s, ticket_id)
 
 

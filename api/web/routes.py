@@ -143,7 +143,7 @@ async def login(request: Request, state: State,
     if wait > 0:
         raise TooManyRequests(f"too many login attempts: try again in {wait:.0f} s",
                               {"Retry-After": str(int(wait) + 1)})
-    principal = await run_in_threadpool(accounts.authenticate, state.sessions, username, password)
+    principal = await run_in_threadpool(accounts.authenticate, state.readers, username, password)
     if principal is None:
         limiter.hit(f"ip:{ip}", now_s)
         limiter.hit(f"u:{username}", now_s)
@@ -181,7 +181,7 @@ def logout(who: WebUser, csrf_token: Annotated[str, Form(max_length=100)]) -> Re
 def _queue(state: AppState, priority: str | None, action: str | None, region: str | None,
            cursor: str | None) -> tuple[list[Any], str | None, list[str]]:
     f = queries.TicketFilter("open", priority or None, action or None, None, region or None)
-    with state.sessions() as s:
+    with state.readers() as s:
         items, nxt = queries.list_tickets(s, f, "priority", cursor, state.settings.api.page_size)
         _, _, _, regions = queries.fleet_health(s) if not cursor else (0, {}, {}, [])
     return items, nxt, [r.region for r in regions]
@@ -244,7 +244,7 @@ def evidence_charts(evidence: dict[str, Any] | None, window: dict[str, Any] | No
 
 
 def _ticket(state: AppState, ticket_id: int) -> tuple[Any, list[Any]]:
-    with state.sessions() as s:
+    with state.readers() as s:
         ticket = queries.ticket_detail(s, ticket_id)
         techs = [x for x in technicians(s) if x.region == (ticket.region or x.region)]
     return ticket, techs
@@ -342,7 +342,7 @@ def _device(state: AppState, device_id: str, range_: str) -> tuple[Any, list[Any
         unit = ", ".join(sorted({data.units.get(n, "") for n in names if n in data.signals}))
         rendered.append((title, charts.render(charts.Chart(title, unit, series, timezone=tz,
                                                            width=460, height=250))))
-    with state.sessions() as s:
+    with state.readers() as s:
         findings, _ = queries.list_findings(s, device_id, None, None, None, 50)
     return device, rendered, findings
 
@@ -359,7 +359,7 @@ async def device_page(request: Request, device_id: str, state: State, who: WebUs
 def _fleet(state: AppState) -> tuple[Any, Any]:
     from dispatch import kpis
 
-    with state.sessions() as s:
+    with state.readers() as s:
         health = queries.fleet_health(s)
         k = kpis.from_database(s, state.clock())
     return health, k

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, create_engine, event
@@ -168,7 +169,7 @@ def create_app(settings: Settings, *, telemetry: TelemetryStore | None = None,
         "Authenticate with an API key (`forewarn api keys create --role planner --name X`) "
         "as `Authorization: Bearer <key>`. Lists are paged by cursor: pass `next_cursor` "
         "back as `cursor`.",
-        lifespan=lifespan, docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
+        lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.state.forewarn = state
     _install_errors(app)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
@@ -176,4 +177,19 @@ def create_app(settings: Settings, *, telemetry: TelemetryStore | None = None,
         app.include_router(module.router)
     app.include_router(web.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _install_docs(app)
     return app
+
+
+def _install_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from the swagger-ui-bundle package (no CDN: works offline)."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Forewarn API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")

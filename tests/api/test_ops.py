@@ -92,3 +92,13 @@ def test_metrics_count_requests_by_route_template(client: Callable[..., TestClie
             'status="200"} 2.0') in text
     assert 'forewarn_open_tickets{priority="P2"}' in text
     assert "forewarn_api_request_seconds_bucket" in text
+
+
+def test_the_api_documentation_is_served_without_a_cdn(
+        client: Callable[..., TestClient]) -> None:
+    c = client()
+    page = c.get("/docs")
+    assert page.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower()
+    assert c.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+    assert c.get("/openapi.json").json()["info"]["title"] == "Forewarn"

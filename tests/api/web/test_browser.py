@@ -119,3 +119,11 @@ def test_the_queue_works_by_keyboard_on_a_tablet(chromium: Any, live_server: str
         page.screenshot(path=str(screenshots / "ticket-tablet.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_the_api_documentation_renders_offline(page: Page, screenshots: Path) -> None:
+    page.goto("/docs")
+    expect(page.locator(".swagger-ui .title").first).to_contain_text("Forewarn")
+    expect(page.locator(".opblock-summary-path", has_text="/api/v1/tickets").first
+           ).to_be_visible()
+    page.screenshot(path=str(screenshots / "docs.png"))

@@ -8,6 +8,7 @@ built here from the settings and kept on ``app.state.forewarn``.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -179,6 +180,15 @@ def create_app(settings: Settings, *, telemetry: TelemetryStore | None = None,
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_docs(app)
     return app
+
+
+def from_environment() -> FastAPI:
+    """The app for the settings in the environment (``FOREWARN_*``, ``FOREWARN_CONFIG``):
+    the factory uvicorn calls in each worker process of ``forewarn api serve --workers N``."""
+    from config import load_settings
+
+    config = os.environ.get("FOREWARN_CONFIG")
+    return create_app(load_settings(Path(config) if config else None))
 
 
 def _install_docs(app: FastAPI) -> None:

@@ -18,7 +18,7 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: forewarn api key
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key")
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:  # async: no thread hop for a lookup
     state: AppState = request.app.state.forewarn
     return state
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Any
@@ -68,15 +69,22 @@ def serve(
     from dispatch import DispatchError
     from ingest.errors import IngestError
 
-    settings = app_context(ctx).settings
+    context = app_context(ctx)
+    settings = context.settings
     try:
-        web = create_app(settings)
+        web = create_app(settings)  # also checks the settings and migrates once, up front
     except (ConfigError, DispatchError, IngestError) as exc:
         fail(str(exc))
-    if workers > 1:
-        console.print("[yellow]--workers > 1 needs an import string; serving one process[/]")
-    uvicorn.run(web, host=host or settings.api.host, port=settings.api.port if port is None
-                else port, proxy_headers=True, log_level="info")
+    bind_host = host or settings.api.host
+    bind_port = settings.api.port if port is None else port
+    if workers == 1:
+        uvicorn.run(web, host=bind_host, port=bind_port, proxy_headers=True, log_level="info")
+        return
+    web.state.forewarn.close()
+    if context.config_path is not None:  # each worker builds its app from the environment
+        os.environ["FOREWARN_CONFIG"] = str(context.config_path)
+    uvicorn.run("api.app:from_environment", factory=True, workers=workers, proxy_headers=True,
+                log_level="info", host=bind_host, port=bind_port)
 
 
 @keys.command("create")

@@ -59,3 +59,38 @@ def test_a_user_is_created_with_a_password_from_stdin(tmp_path: Path) -> None:
     short = runner.invoke(app, ["api", "users", "create", "--name", "bo", "--role", "planner",
                                 "--password-stdin"], input="short\n", env=env(tmp_path))
     assert short.exit_code == 2 and "at least 10" in short.output
+
+
+def test_serve_runs_several_workers_until_stopped(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from services.process import free_port
+
+    port = free_port()
+    environment = {**os.environ, **env(tmp_path),
+                   "FOREWARN_TELEMETRY__STORE": "embedded",
+                   "FOREWARN_TELEMETRY__EMBEDDED_PATH": str(tmp_path / "telemetry.sqlite")}
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "api", "serve", "--port",
+                             str(port), "--workers", "2"], env=environment,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+                assert time.monotonic() < deadline, "the server did not answer within 30 s"
+                time.sleep(0.2)
+        assert r.json() == {"status": "ok"}
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/tickets").status_code == 401
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)

@@ -6,9 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
 from api import queries, telemetry
 from api.deps import DB, Reader, State
+from api.responses import as_json
 from api.schemas import DevicePublic, DeviceSummary, FindingPublic, Health, Page, TelemetryPublic
 from api.state import AppState
 from dispatch.store import tables as t
@@ -31,10 +33,10 @@ def list_devices(
     health: Annotated[Health | None, Query(description="the worst open ticket's action")
                       ] = None,
     cursor: Cursor = None, limit: Limit = None,
-) -> Page[DeviceSummary]:
+) -> Response:
     items, nxt = queries.list_devices(s, q, site, region, model, health, cursor,
                                       limit or state.settings.api.page_size)
-    return Page[DeviceSummary](items=items, next_cursor=nxt)
+    return as_json(Page[DeviceSummary](items=items, next_cursor=nxt))
 
 
 def device_detail(state: AppState, device_id: str) -> DevicePublic:
@@ -83,7 +85,7 @@ async def get_telemetry(
                        ] = None,
     points: Annotated[int, Query(ge=10, le=5000, description="at most this many points")
                       ] = 500,
-) -> TelemetryPublic:
+) -> Response:
     def run() -> TelemetryPublic:
         with state.readers() as s:
             queries.device_row(s, device_id)
@@ -91,14 +93,14 @@ async def get_telemetry(
         start = start_ms if start_ms is not None else stop - 86_400_000
         return telemetry.read(state.telemetry, device_id, start, stop, signals, points)
 
-    return await run_in_threadpool(run)
+    return as_json(await run_in_threadpool(run))
 
 
 @router.get("/devices/{device_id}/findings", response_model=Page[FindingPublic],
             summary="The device's findings, newest first")
 def device_findings(device_id: DeviceId, s: DB, state: State, _: Reader,
-                    cursor: Cursor = None, limit: Limit = None) -> Page[FindingPublic]:
+                    cursor: Cursor = None, limit: Limit = None) -> Response:
     queries.device_row(s, device_id)
     items, nxt = queries.list_findings(s, device_id, None, None, cursor,
                                        limit or state.settings.api.page_size)
-    return Page[FindingPublic](items=items, next_cursor=nxt)
+    return as_json(Page[FindingPublic](items=items, next_cursor=nxt))

@@ -6,9 +6,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
 from api import actions, queries
 from api.deps import DB, Actor, Closer, Noter, Reader, State
+from api.responses import as_json
 from api.schemas import (
     AssignmentUpdate,
     FindingPublic,
@@ -40,17 +42,17 @@ def list_tickets(
     sort: Annotated[queries.TicketSort, Query(
         description="priority: escalated, then points, then oldest")] = "priority",
     cursor: Cursor = None, limit: Limit = None,
-) -> Page[TicketSummary]:
+) -> Response:
     f = queries.TicketFilter(None if status == "any" else status, priority, action, device_id,
                              region, escalated, at_risk)
     items, nxt = queries.list_tickets(s, f, sort, cursor, limit or state.settings.api.page_size)
-    return Page[TicketSummary](items=items, next_cursor=nxt)
+    return as_json(Page[TicketSummary](items=items, next_cursor=nxt))
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketPublic,
             summary="One ticket with its full context and evidence")
-def get_ticket(ticket_id: TicketId, s: DB, _: Reader) -> TicketPublic:
-    return queries.ticket_detail(s, ticket_id)
+def get_ticket(ticket_id: TicketId, s: DB, _: Reader) -> Response:
+    return as_json(queries.ticket_detail(s, ticket_id))
 
 
 def _detail(state: State, ticket_id: int) -> TicketPublic:
@@ -114,7 +116,7 @@ def list_findings(
     ticket_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     detector: Annotated[str | None, Query(max_length=64)] = None,
     cursor: Cursor = None, limit: Limit = None,
-) -> Page[FindingPublic]:
+) -> Response:
     items, nxt = queries.list_findings(s, device_id, ticket_id, detector, cursor,
                                        limit or state.settings.api.page_size)
-    return Page[FindingPublic](items=items, next_cursor=nxt)
+    return as_json(Page[FindingPublic](items=items, next_cursor=nxt))

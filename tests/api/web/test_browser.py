@@ -69,6 +69,7 @@ def test_a_planner_works_the_top_ticket_from_queue_to_close(page: Page,
     expect(page.get_by_role("status")).to_contain_text("Closed")
     expect(page.locator(".ticket-head")).to_contain_text("closed (fault confirmed)")
     expect(page.get_by_role("button", name="Close ticket")).to_have_count(0)
+    expect(page.get_by_test_id("done-slot")).to_contain_text("Visited")
     page.screenshot(path=str(screenshots / "ticket-closed.png"), full_page=True)
 
     page.goto("/")

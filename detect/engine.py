@@ -24,6 +24,7 @@ from detect.ttf import FailureWindow, time_to_failure
 #: Model detectors must agree with themselves on two runs in a row (a one-off wobble of a
 #: residual is not a developing fault); rules act at once.
 PERSISTENCE = {"residual_ewma": 2, "residual_cusum": 2, "residual_t2": 2}
+VOTERS = ("residual_ewma", "residual_cusum", "residual_t2")
 
 
 def default_detectors(silence_after_s: float = 1800.0) -> list[Detector]:
@@ -46,6 +47,9 @@ class Engine:
     signature_detector: str = "residual_ewma"
     #: runs in a row a detector must be over its threshold before it becomes a finding
     persistence: dict[str, int] = field(default_factory=lambda: dict(PERSISTENCE))
+    #: residual detectors that vote, and how many must be over their threshold at once
+    voters: tuple[str, ...] = VOTERS
+    agreement: int = 2
     _streak: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -58,7 +62,8 @@ class Engine:
     def run(self, window: DeviceWindow, cadence: Cadence | None = None) -> list[Finding]:
         """Findings for ``window`` from the detectors of ``cadence`` (all when None)."""
         scores = self.scores(window, cadence)
-        fired = self._persistent(window, decide(scores, self.thresholds), cadence)
+        fired = self._persistent(window, self._agreed(decide(scores, self.thresholds)),
+                                 cadence)
         if not fired:
             return []
         signature = next((s.shift for s in scores if s.detector == self.signature_detector), None)
@@ -71,6 +76,14 @@ class Engine:
             findings.append(Finding.from_score(s, self.thresholds[s.detector], diag,
                                                self._ttf(window, diag), version))
         return findings
+
+    def _agreed(self, fired: list[Score]) -> list[Score]:
+        """Residual detectors see the same residuals differently (a level, a sum, a joint
+        move); one alone over its line is more often a model's blind spot than a fault."""
+        votes = sum(1 for s in fired if s.detector in self.voters)
+        if votes >= self.agreement:
+            return fired
+        return [s for s in fired if s.detector not in self.voters]
 
     def _persistent(self, window: DeviceWindow, fired: list[Score],
                     cadence: Cadence | None) -> list[Score]:

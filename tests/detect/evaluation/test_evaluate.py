@@ -36,11 +36,15 @@ def _outcome(report: Report, fault: str):  # type: ignore[no-untyped-def]
     return next(o for o in report.outcomes if o.fault == fault)
 
 
-def test_a_wearing_compressor_is_flagged_days_before_it_fails(result: Evaluation) -> None:
-    o = _outcome(result.report, "compressor_wear")
+def test_a_refrigerant_leak_is_flagged_days_before_it_fails(result: Evaluation) -> None:
+    o = _outcome(result.report, "refrigerant_leak")
     assert o.failed and o.flagged_before_failure
     assert o.lead_days is not None and o.lead_days >= 2
-    assert o.diagnosis == "compressor_wear"
+
+
+def test_a_wearing_compressor_is_found_and_named(result: Evaluation) -> None:
+    o = _outcome(result.report, "compressor_wear")
+    assert o.flagged and o.diagnosis == "compressor_wear"
 
 
 def test_a_stuck_sensor_is_found_and_sent_to_a_remote_check(result: Evaluation) -> None:

@@ -50,6 +50,14 @@ class Window:
     mark_ms: int | None = None
 
 
+@dataclass(frozen=True)
+class Mark:
+    """A labelled instant (e.g. the booked visit)."""
+
+    label: str
+    at_ms: int
+
+
 @dataclass
 class Chart:
     title: str
@@ -57,6 +65,7 @@ class Chart:
     series: list[Series] = field(default_factory=list)
     band: Band | None = None
     window: Window | None = None
+    marks: list[Mark] = field(default_factory=list)
     timezone: str = "Europe/Stockholm"
     width: int = 720
     height: int = 260
@@ -109,6 +118,7 @@ def render(chart: Chart) -> Markup:
         values += [v for v in (*chart.band.low, *chart.band.high) if v is not None]
     if chart.window:
         times += [chart.window.start_ms, chart.window.end_ms]
+    times += [m.at_ms for m in chart.marks]
     desc = escape(f"{chart.title}: " + ", ".join(s.name for s in chart.series))
     if not times or not values:
         return Markup(
@@ -142,6 +152,11 @@ def render(chart: Chart) -> Markup:
                          f'y1="{top}" y2="{top + ph}"/>')
         parts.append(f'<text class="chart-window-label" x="{min(wx0 + 4, w - right - 4):.1f}"'
                      f' y="{top + 12}">{escape(chart.window.label)}</text>')
+    for m in chart.marks:
+        mx = x(m.at_ms)
+        parts.append(f'<line class="chart-mark" x1="{mx:.1f}" x2="{mx:.1f}" y1="{top}" '
+                     f'y2="{top + ph}"/><text class="chart-mark-label" x="{mx + 4:.1f}" '
+                     f'y="{top + 28}">{escape(m.label)}</text>')
     for v in ticks:
         if lo <= v <= hi:
             parts.append(f'<line class="chart-grid" x1="{left}" x2="{w - right}" '

@@ -211,7 +211,7 @@ async def queue_rows(request: Request, state: State, who: WebUser,
 # -- ticket -------------------------------------------------------------------------------
 
 def evidence_charts(evidence: dict[str, Any] | None, window: dict[str, Any] | None,
-                    tz: str) -> list[charts.Chart]:
+                    tz: str, visit_ms: int | None = None) -> list[charts.Chart]:
     """One chart per abnormal signal: observed against the device's expected band, with
     the predicted failure window."""
     if not evidence:
@@ -237,9 +237,10 @@ def evidence_charts(evidence: dict[str, Any] | None, window: dict[str, Any] | No
             series.insert(0, charts.Series("expected", times, expected, charts.PALETTE[0],
                                            dashed=True))
         spec = SIGNALS.get(name)
+        marks = [charts.Mark("booked visit", visit_ms)] if visit_ms is not None else []
         out.append(charts.Chart(title=spec.description if spec else name,
                                 unit=spec.unit if spec else "", series=series, band=band,
-                                window=fw, timezone=tz))
+                                window=fw, marks=marks, timezone=tz))
     return out
 
 
@@ -254,8 +255,9 @@ def _ticket(state: AppState, ticket_id: int) -> tuple[Any, list[Any]]:
 async def ticket_page(request: Request, ticket_id: int, state: State, who: WebUser) -> Response:
     ticket, techs = await run_in_threadpool(_ticket, state, ticket_id)
     tz = (ticket.site or {}).get("timezone") or state.settings.dispatch.timezone
+    visit = ticket.booking.start_ms if ticket.booking else None
     rendered = [charts.render(c) for c in evidence_charts(ticket.evidence, ticket.failure_window,
-                                                          tz)]
+                                                          tz, visit)]
     return _page(request, state, "ticket.html", who, t=ticket, charts=rendered,
                  technicians=techs)
 

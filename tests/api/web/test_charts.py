@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from api.web.charts import Band, Chart, Series, Window, render
+from api.web.charts import Band, Chart, Mark, Series, Window, render
 
 HOUR = 3_600_000
 T0 = 1_768_802_400_000
@@ -36,3 +36,12 @@ def test_labels_are_escaped() -> None:
 def test_a_flat_series_still_gets_a_scale() -> None:
     svg = str(render(Chart("Flat", "", [Series("x", [T0, T0 + HOUR], [3.0, 3.0])])))
     assert "nan" not in svg.lower() and 'class="chart-axis"' in svg
+
+
+def test_a_mark_shows_the_booked_visit_inside_the_time_axis() -> None:
+    times = [T0, T0 + HOUR]
+    svg = str(render(Chart("Subcooling", "K", [Series("observed", times, [5.0, 4.0])],
+                           marks=[Mark("booked visit", T0 + 30 * HOUR)])))
+    assert 'class="chart-mark"' in svg and "booked visit" in svg
+    x = float(re.search(r'class="chart-mark" x1="([\d.]+)"', svg).group(1))  # type: ignore[union-attr]
+    assert x <= 720

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.text import Text
 
 from cli import (
+    demo_cmd,
     api_cmd,
     detect_cmd,
     dispatch_cmd,
@@ -85,11 +86,7 @@ app.add_typer(api_cmd.app, name="api")
 app.command("evaluate")(evaluate_cmd.evaluate)
 
 
-@app.command()
-def demo(ctx: typer.Context) -> None:
-    """Run the whole loop on embedded defaults, needing no services."""
-    app_context(ctx).settings  # noqa: B018
-    _not_yet("demo", "the demo issue")
+app.command("demo")(demo_cmd.demo)
 
 
 if __name__ == "__main__":

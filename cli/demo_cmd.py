@@ -1,4 +1,4 @@
-"""``forewarn demo``: the whole loop on embedded defaults, in about a minute, needing no services."""
+"""``forewarn demo``: the whole loop on embedded defaults in about a minute, no services."""
 
 from __future__ import annotations
 

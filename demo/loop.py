@@ -95,7 +95,8 @@ def demo_plan(devices: int, days: float, seed: int) -> list[dict[str, Any]]:
 def run_demo(workdir: Path, devices: int = 50, days: float = 60.0, seed: int = 1,
              progress: Progress | None = None) -> DemoResult:
     """Run the whole loop into ``workdir`` and return what happened."""
-    from dispatch.directory import directory_from_fleet, seed as seed_directory
+    from dispatch.directory import directory_from_fleet
+    from dispatch.directory import seed as seed_directory
     from dispatch.dispatcher import Dispatcher
     from dispatch.forecast import SimulatedForecast
     from dispatch.store import connect, migrate, session_factory

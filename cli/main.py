@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.text import Text
 
 from cli import (
-    demo_cmd,
     api_cmd,
+    demo_cmd,
     detect_cmd,
     dispatch_cmd,
     evaluate_cmd,

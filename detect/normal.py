@@ -28,8 +28,6 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
-from sklearn.covariance import LedoitWolf
-from sklearn.linear_model import Ridge
 
 from detect.errors import ModelError
 from detect.frame import DAY_MS, Frame, daily_means
@@ -266,6 +264,8 @@ def _fit_health(cond: np.ndarray, targets: np.ndarray, prior: FleetPrior,
     if rows.sum() < MIN_ROWS:
         return coef
     y = targets[rows][:, have] - cond[rows] @ prior.health[have].T
+    from sklearn.linear_model import Ridge  # here, not at the top: keeps the CLI fast
+
     fit = Ridge(alpha=alpha).fit(cond[rows], y)
     coef[have] = prior.health[have] + fit.coef_
     return coef
@@ -313,5 +313,7 @@ def _daily_scales(zs: list[np.ndarray], times: list[np.ndarray],
         day_sd = np.maximum(day_sd, np.sqrt(np.mean(out**2, axis=0)))
         centred = np.vstack([centred, out])
     day_sd = np.maximum(day_sd, 0.25)
+    from sklearn.covariance import LedoitWolf
+
     precision = LedoitWolf(assume_centered=True).fit(centred / day_sd).precision_
     return day_sd, np.asarray(precision)

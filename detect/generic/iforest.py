@@ -13,12 +13,16 @@ References
 
 from __future__ import annotations
 
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
-from sklearn.ensemble import IsolationForest
 
 from detect.generic.base import FloatArray, check_rows
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import (
+        IsolationForest,  # imported when fitting: keeps `forewarn --help` fast
+    )
 
 
 class IsolationForestDetector:
@@ -38,6 +42,8 @@ class IsolationForestDetector:
 
     def fit(self, train: FloatArray) -> Self:
         array = check_rows(train)
+        from sklearn.ensemble import IsolationForest
+
         forest = IsolationForest(n_estimators=self.n_estimators, random_state=self.seed)
         forest.fit(array)
         raw = -forest.score_samples(array)

@@ -17,12 +17,14 @@ References
 
 from __future__ import annotations
 
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
-from sklearn.decomposition import PCA
 
 from detect.generic.base import FloatArray, check_rows, scale_floor
+
+if TYPE_CHECKING:
+    from sklearn.decomposition import PCA  # imported when fitting: keeps `forewarn --help` fast
 
 
 class PCADetector:
@@ -52,9 +54,13 @@ class PCADetector:
         std = np.maximum(array.std(axis=0), scale_floor(mean))
         z = (array - mean) / std
         n_components = min(z.shape) if z.shape[1] > 1 else 1
+        from sklearn.decomposition import PCA
+
         pca = PCA(n_components=n_components, svd_solver="full").fit(z)
         cumulative = np.cumsum(pca.explained_variance_ratio_)
         keep = int(np.searchsorted(cumulative, self.variance) + 1)
+        from sklearn.decomposition import PCA
+
         pca = PCA(n_components=min(keep, n_components), svd_solver="full").fit(z)
         self._fitted = (mean, std, pca, 1.0, 1.0)
         t2, spe = self._statistics(array)

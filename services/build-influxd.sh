@@ -21,6 +21,12 @@ if [[ "${1:-}" != "--force" && -x "$OUT" ]]; then
   exit 0
 fi
 
+# Toolchains installed by rustup and the Go tarball may not be on a bare PATH (CI, cron).
+for dir in "$HOME/.cargo/bin" /usr/local/go/bin "$HOME/go/bin"; do
+  [[ -d "$dir" && ":$PATH:" != *":$dir:"* ]] && PATH="$dir:$PATH"
+done
+export PATH
+
 need() { command -v "$1" >/dev/null 2>&1 || { echo "build-influxd: '$1' is required: $2" >&2; exit 1; }; }
 need go "install Go (1.22+)"
 need cargo "install Rust with rustup"

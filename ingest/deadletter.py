@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Final
 
 from ingest.errors import DeadLetterError
+from ingest.sqlite import open_db
 
 #: Raw payloads are kept up to this size (the rest is cut; ``payload_size`` has the truth).
 MAX_KEPT_BYTES: Final = 64 * 1024
@@ -55,11 +56,7 @@ class DeadLetterStore:
         self.path = Path(path)
         self._lock = threading.Lock()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            self._db = open_db(self.path, _SCHEMA, synchronous="FULL")
         except (OSError, sqlite3.Error) as exc:
             raise DeadLetterError(f"cannot open dead-letter store {self.path}: {exc}") from exc
 

@@ -19,6 +19,7 @@ import orjson
 from ingest.errors import StoreUnavailable
 from ingest.reading import Reading
 from ingest.records import Batch, DeviceEvent, DeviceMeta, DeviceStatus
+from ingest.sqlite import open_db
 from ingest.store.base import DeviceSummary, SignalFrame, window_start
 
 _SCHEMA: Final = """
@@ -51,11 +52,7 @@ class EmbeddedStore:
         self.path = Path(path)
         self._lock = threading.Lock()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            self._db = open_db(self.path, _SCHEMA, synchronous="NORMAL")
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailable(f"cannot open embedded store {self.path}: {exc}") from exc
 

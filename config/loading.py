@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource
 from pydantic_settings.exceptions import SettingsError as _PydanticSettingsError
 
 from config.errors import ConfigFileError, SettingError
@@ -41,20 +41,6 @@ def deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
-
-
-class _DictSource(PydanticBaseSettingsSource):
-    """A settings source over values already read from files."""
-
-    def __init__(self, settings_cls: type[BaseSettings], values: dict[str, Any]) -> None:
-        super().__init__(settings_cls)
-        self._values = values
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return self._values.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return self._values
 
 
 def _services_dir(file_values: dict[str, Any], overrides: dict[str, Any]) -> Path:
@@ -95,7 +81,8 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
             dotenv_settings: PydanticBaseSettingsSource,
             file_secret_settings: PydanticBaseSettingsSource,
         ) -> tuple[PydanticBaseSettingsSource, ...]:
-            return init_settings, env_settings, _DictSource(settings_cls, file_values)
+            files = InitSettingsSource(settings_cls, init_kwargs=file_values)
+            return init_settings, env_settings, files
 
     _Loaded.__name__ = _Loaded.__qualname__ = "Settings"
     try:

@@ -8,80 +8,50 @@ They run in parallel, each bounded by ``api.ready_timeout``.
 
 from __future__ import annotations
 
-import socket
-import ssl
-import struct
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy import text
 
 from api.schemas import CheckPublic
 from api.state import AppState
 from config import MQTTSettings
 
-_CONNACK_CODES = {1: "unacceptable protocol version", 2: "client id rejected",
-                  3: "server unavailable", 4: "bad user name or password", 5: "not authorised"}
-
-
-def _utf8(s: str) -> bytes:
-    raw = s.encode()
-    return struct.pack("!H", len(raw)) + raw
-
-
-def _remaining_length(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n % 128, n // 128
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def connect_packet(client_id: str, username: str | None, password: str | None,
-                   keepalive: int = 10) -> bytes:
-    """An MQTT 3.1.1 CONNECT packet (clean session)."""
-    flags = 0x02 | (0x80 if username else 0) | (0x40 if username and password else 0)
-    payload = _utf8(client_id)
-    if username:
-        payload += _utf8(username)
-        if password:
-            payload += _utf8(password)
-    var = _utf8("MQTT") + bytes([4, flags]) + struct.pack("!H", keepalive)
-    body = var + payload
-    return bytes([0x10]) + _remaining_length(len(body)) + body
-
 
 def check_broker(cfg: MQTTSettings, timeout: float) -> CheckPublic:
-    password = cfg.password.get_secret_value() if cfg.password else None
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"{cfg.client_id}-readyz",
+                         protocol=MQTTProtocolVersion.MQTTv311)
+    client.connect_timeout = timeout
+    if cfg.username:
+        client.username_pw_set(cfg.username,
+                               cfg.password.get_secret_value() if cfg.password else None)
+    if cfg.uses_tls:
+        client.tls_set(ca_certs=str(cfg.tls.ca_file) if cfg.tls.ca_file else None,
+                       certfile=str(cfg.tls.cert_file) if cfg.tls.cert_file else None,
+                       keyfile=str(cfg.tls.key_file) if cfg.tls.key_file else None)
+        client.tls_insecure_set(cfg.tls.insecure)
+    answers: list[ReasonCode] = []
+    client.on_connect = lambda _c, _u, _flags, reason, _props: answers.append(reason)
     try:
-        with socket.create_connection((cfg.host, cfg.port), timeout=timeout) as raw:
-            sock: socket.socket = raw
-            if cfg.uses_tls:
-                ctx = ssl.create_default_context(cafile=str(cfg.tls.ca_file)
-                                                 if cfg.tls.ca_file else None)
-                if cfg.tls.cert_file and cfg.tls.key_file:
-                    ctx.load_cert_chain(cfg.tls.cert_file, cfg.tls.key_file)
-                if cfg.tls.insecure:
-                    ctx.check_hostname = False
-                sock = ctx.wrap_socket(raw, server_hostname=cfg.host)
-            sock.sendall(connect_packet(f"{cfg.client_id}-readyz", cfg.username, password))
-            answer = b""
-            while len(answer) < 4:
-                chunk = sock.recv(4 - len(answer))
-                if not chunk:
-                    break
-                answer += chunk
-            if len(answer) == 4:
-                sock.sendall(b"\xe0\x00")  # DISCONNECT
+        client.connect(cfg.host, cfg.port, keepalive=10)
+        deadline = time.monotonic() + timeout
+        while not answers and time.monotonic() < deadline:
+            if client.loop(timeout=min(0.1, timeout)) != paho.MQTT_ERR_SUCCESS:
+                break
     except OSError as exc:
         return CheckPublic(ok=False, detail=f"cannot reach the broker at {cfg.url}: {exc}")
-    if len(answer) < 4 or answer[0] != 0x20:
+    finally:
+        client.disconnect()  # sends DISCONNECT and closes the socket, if still open
+    if not answers:
         return CheckPublic(ok=False, detail=f"{cfg.url} did not answer like an MQTT broker")
-    if answer[3] != 0:
-        why = _CONNACK_CODES.get(answer[3], f"code {answer[3]}")
-        return CheckPublic(ok=False, detail=f"the broker at {cfg.url} refused us: {why}")
+    if answers[0].is_failure:
+        return CheckPublic(ok=False, detail=f"the broker at {cfg.url} refused us: "
+                           f"{str(answers[0]).lower()}")
     return CheckPublic(ok=True, detail=f"{cfg.url} accepted an MQTT connection")
 
 

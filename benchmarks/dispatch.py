@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select
 
+import dispatch
 from config import DispatchSettings
 from detect.engine import Engine
 from detect.evaluation.replay import replay
@@ -66,8 +67,7 @@ def run(devices: int, days: float, seed_: int, workdir: Path) -> dict[str, Any]:
     end_s = START_S + steps * 600.0
     truth = fleet.ground_truth(end_s)
     t1 = time.perf_counter()
-    findings = sorted(replay(store, ids, int(START_S * 1000), int(end_s * 1000), Engine()),
-                      key=lambda f: f.ts_ms)
+    findings = replay(store, ids, int(START_S * 1000), int(end_s * 1000), Engine())
     t2 = time.perf_counter()
 
     engine = connect(f"sqlite:///{workdir / 'tickets.sqlite'}")
@@ -76,14 +76,8 @@ def run(devices: int, days: float, seed_: int, workdir: Path) -> dict[str, Any]:
     seed(sessions, directory_from_fleet(devices, seed_))
     dispatcher = Dispatcher(sessions, DispatchSettings(labels_path=workdir / "labels.jsonl"),
                             SimulatedForecast(fleet.weather))
-    last_sweep = 0
     t3 = time.perf_counter()
-    for f in findings:
-        now = f.ts_ms + 300_000
-        if now - last_sweep >= 86_400_000:
-            dispatcher.sweep(now)
-            last_sweep = now
-        dispatcher.handle(f, now)
+    dispatch.replay(dispatcher, findings)
     t4 = time.perf_counter()
 
     faults: list[dict[str, Any]] = []

@@ -4,13 +4,14 @@ Functional core (pure, time passed in): :mod:`~dispatch.problems` (correlation),
 :mod:`~dispatch.policy` (watch / remote check / visit), :mod:`~dispatch.priority`
 (explainable factors), :mod:`~dispatch.booking` (slots before failure),
 :mod:`~dispatch.messages` (Swedish and English customer messages), :mod:`~dispatch.kpis`.
-Edges: :mod:`~dispatch.store` (SQLAlchemy + Alembic), :mod:`~dispatch.dispatcher`,
+Edges: :mod:`~dispatch.store` (SQLAlchemy + Alembic), :mod:`~dispatch.dispatcher` (and
+:func:`replay` of recorded findings),
 :mod:`~dispatch.outbox` and :mod:`~dispatch.channels` (SMTP, HTTP gateways, webhooks),
 :mod:`~dispatch.feedback` (outcomes, labels for detect), :mod:`~dispatch.intake`.
 """
 
 from dispatch.channels import Delivery, Sender, verify_signature
-from dispatch.dispatcher import Dispatcher, Handled
+from dispatch.dispatcher import Dispatcher, Handled, replay
 from dispatch.errors import (
     DeliveryError,
     DirectoryError,
@@ -47,6 +48,7 @@ __all__ = [
     "close_ticket",
     "open_service",
     "read_labels",
+    "replay",
     "suppressed",
     "verify_signature",
 ]

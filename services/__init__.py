@@ -10,7 +10,7 @@ from services.influxdb import InfluxDB
 from services.install import (
     ensure_influxd,
     ensure_mosquitto,
-    find_mqtt_client_tool,
+    find_binary,
     influxd_path,
 )
 from services.mosquitto import Mosquitto
@@ -30,7 +30,7 @@ __all__ = [
     "ensure_influxd",
     "ensure_mosquitto",
     "ensure_postgres",
-    "find_mqtt_client_tool",
+    "find_binary",
     "free_port",
     "influxd_path",
 ]

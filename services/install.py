@@ -64,11 +64,6 @@ def apt_install(packages: list[str], log: Log = _quiet) -> None:
             raise InstallError(f"'{' '.join(cmd)}' failed: {done.stderr.strip()[-800:]}")
 
 
-def find_mqtt_client_tool(name: str) -> Path | None:
-    """``mosquitto_pub`` / ``mosquitto_sub`` from Debian's mosquitto-clients."""
-    return find_binary(name)
-
-
 def ensure_mosquitto(log: Log = _quiet) -> Path:
     """Return the path of ``mosquitto``, installing Debian's package if it is missing."""
     found = find_binary("mosquitto")

@@ -102,14 +102,14 @@ class PostgreSQL:
             "-h", self.host, "-k", str(self.sockets),
             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "max_connections=200",
         ]
-        self.daemon.start(argv, ready=self._accepting, timeout=60, user=_run_as())
+        self.daemon.start(argv, ready=lambda: self._accepting(bindir), timeout=60,
+                          user=_run_as())
         if first_time:
             self._check([str(bindir / "createdb"), "-h", self.host, "-p", str(self.port),
                          "-U", SUPERUSER, DATABASE], "createdb")
 
-    def _accepting(self) -> bool:
-        bindir = find_postgres_bin()
-        if bindir is None or not port_open(self.host, self.port):
+    def _accepting(self, bindir: Path) -> bool:
+        if not port_open(self.host, self.port):
             return False
         done = subprocess.run([str(bindir / "pg_isready"), "-h", self.host, "-p", str(self.port)],
                               capture_output=True, check=False)

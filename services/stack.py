@@ -45,6 +45,12 @@ class ServiceStack:
             self.influxdb.token = state["influx_token"]
 
     @property
+    def services(self) -> tuple[tuple[str, Mosquitto | InfluxDB | PostgreSQL], ...]:
+        """Every service by name, in start order."""
+        return (("mosquitto", self.mosquitto), ("influxdb", self.influxdb),
+                ("postgresql", self.postgres))
+
+    @property
     def state_file(self) -> Path:
         return self.workdir / STATE_FILE
 
@@ -92,24 +98,15 @@ class ServiceStack:
     def up(self) -> None:
         """Install what is missing and start every service (already running ones are kept)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self._write_state()
-        self.mosquitto.start()
-        self.influxdb.start()
-        self.postgres.start()
-        self._write_state()
+        self._write_state()  # ports and token are fixed here: written before anything starts
+        for _, service in self.services:
+            service.start()
 
     def down(self) -> None:
-        self.mosquitto.stop()
-        self.influxdb.stop()
-        self.postgres.stop()
+        for _, service in self.services:
+            service.stop()
         self.connection_file.unlink(missing_ok=True)
 
     def status(self) -> list[ServiceStatus]:
-        return [
-            ServiceStatus("mosquitto", self.mosquitto.healthy(), self.mosquitto.url,
-                          self.mosquitto.daemon.pid),
-            ServiceStatus("influxdb", self.influxdb.healthy(), self.influxdb.url,
-                          self.influxdb.daemon.pid),
-            ServiceStatus("postgresql", self.postgres.healthy(), self.postgres.url,
-                          self.postgres.daemon.pid),
-        ]
+        return [ServiceStatus(name, service.healthy(), service.url, service.daemon.pid)
+                for name, service in self.services]

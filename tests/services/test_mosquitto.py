@@ -11,7 +11,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from services import ServiceStack, find_mqtt_client_tool
+from services import ServiceStack, find_binary
 
 
 def _client(name: str) -> mqtt.Client:
@@ -55,7 +55,7 @@ def test_paho_round_trips_a_message_through_mosquitto(service_stack: ServiceStac
 
 def test_mosquitto_pub_reaches_a_paho_subscriber(service_stack: ServiceStack) -> None:
     """Debian's mosquitto_pub is installed alongside the broker and talks to it."""
-    tool = find_mqtt_client_tool("mosquitto_pub")
+    tool = find_binary("mosquitto_pub")
     assert tool is not None, "mosquitto-clients should have been installed with the broker"
     sub, received = _subscribe(service_stack, "forewarn/test/cli")
     subprocess.run(

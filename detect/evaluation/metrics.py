@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from detect.findings import Finding
+from detect.frame import DAY_MS
 from simulators.ground_truth import FaultRecord, GroundTruth, parse_iso
 
-DAY_MS = 86_400_000
 MONTH_DAYS = 30.4375
 
 

@@ -43,7 +43,7 @@ class PlannedFault:
 
 def _sensor_details(fault: FaultType, rng: np.random.Generator,
                     sensor: str | None) -> tuple[str | None, float]:
-    if fault not in (FaultType.SENSOR_DRIFT, FaultType.SENSOR_STUCK, FaultType.SENSOR_DROPOUT):
+    if not FAULTS[fault].is_sensor_fault:
         return None, 0.0
     choices = DRIFT_SIGNALS if fault is FaultType.SENSOR_DRIFT else SENSOR_FAULT_SIGNALS
     if sensor is None:

@@ -19,7 +19,7 @@ from cli import (
     services_cmd,
     simulate_cmd,
 )
-from cli.context import AppContext, app_context, fail
+from cli.context import AppContext, app_context
 
 app = typer.Typer(
     name="forewarn",
@@ -40,11 +40,6 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
-app.add_typer(services_cmd.app, name="services")
-app.add_typer(ingest_cmd.app, name="ingest")
-app.add_typer(dispatch_cmd.app, name="dispatch")
-app.command("score")(score_cmd.score)
-app.command("simulate")(simulate_cmd.simulate)
 console = Console()
 
 
@@ -73,20 +68,16 @@ def show_config(ctx: typer.Context) -> None:
             console.print(Text(f"{key} = {value!r}"))
 
 
-def _not_yet(stage: str, issue: str) -> None:
-    fail(f"'forewarn {stage}' is not built yet ({issue}).", code=3)
-
-
-app.command("detect")(detect_cmd.detect)
-
-
-app.add_typer(api_cmd.app, name="api")
-
-
-app.command("evaluate")(evaluate_cmd.evaluate)
-
-
+# One place for every subcommand, in the order a newcomer meets them.
 app.command("demo")(demo_cmd.demo)
+app.command("simulate")(simulate_cmd.simulate)
+app.add_typer(ingest_cmd.app, name="ingest")
+app.command("detect")(detect_cmd.detect)
+app.command("evaluate")(evaluate_cmd.evaluate)
+app.command("score")(score_cmd.score)
+app.add_typer(dispatch_cmd.app, name="dispatch")
+app.add_typer(api_cmd.app, name="api")
+app.add_typer(services_cmd.app, name="services")
 
 
 if __name__ == "__main__":

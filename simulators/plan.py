@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -94,13 +94,8 @@ def random_plan(device_ids: Sequence[str], start_s: float, end_s: float, fault_r
         latest = end_s - 0.5 * planned.progression_s
         earliest = start_s + warmup
         onset = earliest + when * max(latest - earliest, 0.0)
-        plan.append(_with_onset(planned, float(round(min(onset, end_s)))))
+        plan.append(replace(planned, onset_s=float(round(min(onset, end_s)))))
     return plan
-
-
-def _with_onset(p: PlannedFault, onset_s: float) -> PlannedFault:
-    return PlannedFault(p.device_id, p.fault, onset_s, p.progression_s, p.shape, p.sensor,
-                        p.drift_per_day)
 
 
 def _parse_onset(entry: dict[str, Any], start_s: float, where: str) -> float:

@@ -136,13 +136,7 @@ class InfluxStore:
     def read_signals(self, device_id: str, start_ms: int, stop_ms: int,
                      signals: Sequence[str] | None = None,
                      every_ms: int | None = None) -> SignalFrame:
-        if signals is not None:
-            for name in signals:
-                if not SIGNAL_NAME.match(name):
-                    raise ValueError(f"{name!r} is not a signal name")
-            wanted = " or ".join(f'r._field == "{name}"' for name in signals) or "false"
-        else:
-            wanted = 'r._field != "seq" and r._field != "mode"'
+        wanted = _field_filter(signals)
         flux = (self._FROM
                 + '  |> filter(fn: (r) => r._measurement == "telemetry" and r.device_id == '
                   f'params.d)\n  |> filter(fn: (r) => {wanted})\n')
@@ -170,13 +164,7 @@ class InfluxStore:
         as plain CSV (parsed in C by pandas: a FluxRecord per value would be far slower)."""
         if every_ms <= 0:
             raise ValueError(f"every_ms must be positive, not {every_ms}")
-        if signals is not None:
-            for name in signals:
-                if not SIGNAL_NAME.match(name):
-                    raise ValueError(f"{name!r} is not a signal name")
-            wanted = " or ".join(f'r._field == "{name}"' for name in signals) or "false"
-        else:
-            wanted = 'r._field != "seq" and r._field != "mode"'
+        wanted = _field_filter(signals)
         only = sorted(set(device_ids)) if device_ids is not None else None
         devices = ""
         if only is not None and len(only) <= _FLUX_SET_MAX:
@@ -302,6 +290,16 @@ def _fleet_frames(body: bytes, only: list[str] | None) -> dict[str, SignalFrame]
                 cols[name] = [None if v != v else v for v in col.tolist()]
         out[str(device)] = SignalFrame(str(device), times[order].tolist(), cols)
     return out
+
+
+def _field_filter(signals: Sequence[str] | None) -> str:
+    """The Flux predicate on ``r._field`` for ``signals`` (all signals when None)."""
+    if signals is None:
+        return " and ".join(f'r._field != "{name}"' for name in _NOT_SIGNALS)
+    for name in signals:
+        if not SIGNAL_NAME.match(name):
+            raise ValueError(f"{name!r} is not a signal name")
+    return " or ".join(f'r._field == "{name}"' for name in signals) or "false"
 
 
 def _literal(value: str | int) -> str:

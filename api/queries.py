@@ -289,6 +289,12 @@ def device_row(s: Session, device_id: str) -> tuple[t.Device, t.Site, t.Customer
     return d, site, s.get(t.Customer, site.customer_id)
 
 
+def regions(s: Session) -> list[str]:
+    """The regions of the directory's devices, sorted (for filters)."""
+    return list(s.scalars(select(t.Site.region).join(t.Device, t.Device.site_id == t.Site.id)
+                          .distinct().order_by(t.Site.region)))
+
+
 def fleet_health(s: Session) -> tuple[int, dict[str, int], dict[str, int], list[RegionHealth]]:
     region_of: dict[str, str] = {d: r for d, r in s.execute(
         select(t.Device.id, t.Site.region).join(t.Site, t.Site.id == t.Device.site_id))}

@@ -179,12 +179,12 @@ def logout(who: WebUser, csrf_token: Annotated[str, Form(max_length=100)]) -> Re
 # -- queue --------------------------------------------------------------------------------
 
 def _queue(state: AppState, priority: str | None, action: str | None, region: str | None,
-           cursor: str | None) -> tuple[list[Any], str | None, list[str]]:
+           cursor: str | None, with_regions: bool) -> tuple[list[Any], str | None, list[str]]:
     f = queries.TicketFilter("open", priority or None, action or None, None, region or None)
     with state.readers() as s:
         items, nxt = queries.list_tickets(s, f, "priority", cursor, state.settings.api.page_size)
-        _, _, _, regions = queries.fleet_health(s) if not cursor else (0, {}, {}, [])
-    return items, nxt, [r.region for r in regions]
+        regions = queries.regions(s) if with_regions else []
+    return items, nxt, regions
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -193,7 +193,8 @@ async def queue_page(request: Request, state: State, who: WebUser,
                      action: Annotated[str | None, Query(max_length=16)] = None,
                      region: Annotated[str | None, Query(max_length=64)] = None,
                      cursor: Annotated[str | None, Query(max_length=500)] = None) -> Response:
-    items, nxt, regions = await run_in_threadpool(_queue, state, priority, action, region, cursor)
+    items, nxt, regions = await run_in_threadpool(_queue, state, priority, action, region, cursor,
+                                                  not cursor)
     return _page(request, state, "queue.html", who, items=items, next_cursor=nxt,
                  regions=regions, f={"priority": priority or "", "action": action or "",
                                      "region": region or ""})
@@ -204,7 +205,7 @@ async def queue_rows(request: Request, state: State, who: WebUser,
                      priority: Annotated[str | None, Query(max_length=4)] = None,
                      action: Annotated[str | None, Query(max_length=16)] = None,
                      region: Annotated[str | None, Query(max_length=64)] = None) -> Response:
-    items, _, _ = await run_in_threadpool(_queue, state, priority, action, region, None)
+    items, _, _ = await run_in_threadpool(_queue, state, priority, action, region, None, False)
     return _page(request, state, "queue_rows.html", who, items=items)
 
 

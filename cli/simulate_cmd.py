@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -135,8 +136,7 @@ def simulate(
         fail(str(exc))
     realism = Realism.typical() if untidy else Realism()
     if malformed_share is not None:
-        realism = Realism(realism.offline_per_day, realism.offline_hours,
-                          realism.duplicate_share, realism.out_of_order_share, malformed_share)
+        realism = replace(realism, malformed_share=malformed_share)
     wire = Wire(fleet.devices, realism, seed, settings.mqtt.topic_prefix)
     first = datetime.fromtimestamp(start_s, UTC).strftime("%Y-%m-%d %H:%M")
     console.print(f"{devices} devices, {len(plan)} with a fault, from {first} UTC for "

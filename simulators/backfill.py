@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.contract import Channel
+from ingest.contract import DEFAULT_LIMITS, Channel
 from ingest.records import Batch, DeviceEvent, DeviceMeta, DeviceStatus
 from ingest.store.base import TelemetryStore
 from simulators.fleet import Fleet, Frame
@@ -70,8 +70,9 @@ def backfill_mqtt(fleet: Fleet, publisher: FleetPublisher, wire: Wire, steps: in
     ``publisher`` must be connected; metadata and ``online`` statuses go first,
     error events as they happen. Returns once the broker acknowledged everything.
     """
-    if not 1 <= batch_readings <= 10_000:
-        raise ValueError("batch_readings must be between 1 and 10,000 (the contract's limit)")
+    if not 1 <= batch_readings <= DEFAULT_LIMITS.max_batch_readings:
+        raise ValueError(f"batch_readings must be between 1 and "
+                         f"{DEFAULT_LIMITS.max_batch_readings:,} (the contract's limit)")
     ts0 = round(fleet.t_s * 1000)
     publisher.publish_all(wire.hello(ts0))
     pending: list[list[dict[str, Any]]] = [[] for _ in fleet.devices]

@@ -74,9 +74,12 @@ def deadline(now_ms: int, failure_earliest_ms: int | None, safety_margin_h: floa
 
 
 @cache
-def _holidays(country: str, year: int) -> holidays.HolidayBase:
+def holiday_calendar(country: str, year: int,
+                     subdivision: str | None = None) -> holidays.HolidayBase:
+    """The public holidays of ``country`` (and ``subdivision``) in ``year``, built once;
+    none for a country the ``holidays`` package does not know."""
     try:
-        return holidays.country_holidays(country, years=year)
+        return holidays.country_holidays(country, subdiv=subdivision, years=year)
     except NotImplementedError:
         return holidays.HolidayBase()
 
@@ -89,7 +92,7 @@ def working_windows(tech: Technician, start_ms: int, end_ms: int,
     last = dt.datetime.fromtimestamp(end_ms / 1000, tz).date()
     step = dt.timedelta(minutes=slot_minutes)
     while day <= last:
-        if day.weekday() in tech.workdays and day not in _holidays(tech.country, day.year):
+        if day.weekday() in tech.workdays and day not in holiday_calendar(tech.country, day.year):
             t = dt.datetime.combine(day, dt.time(tech.work_start_h), tz)
             stop = dt.datetime.combine(day, dt.time(0), tz) + dt.timedelta(hours=tech.work_end_h)
             while t + step <= stop:

@@ -24,10 +24,8 @@ from enum import StrEnum
 from typing import Final
 from zoneinfo import ZoneInfo
 
-import holidays
+from dispatch.booking import DAY_MS, HOUR_MS, holiday_calendar
 
-HOUR_MS: Final = 3_600_000
-DAY_MS: Final = 24 * HOUR_MS
 ROLE_VALUE: Final = {"sole": 1.0, "primary": 0.5, "hybrid": 0.0}
 
 
@@ -88,15 +86,10 @@ def hard_days(start_ms: int, end_ms: int, country: str, timezone: str,
     tz = ZoneInfo(timezone)
     first = dt.datetime.fromtimestamp(start_ms / 1000, tz).date()
     last = dt.datetime.fromtimestamp(end_ms / 1000, tz).date()
-    years = range(first.year, last.year + 1)
-    try:
-        cal = holidays.country_holidays(country, subdiv=subdivision, years=years)
-    except NotImplementedError:
-        cal = holidays.HolidayBase()
     out: list[str] = []
     day = first
     while day <= last and len(out) < 14:
-        name = cal.get(day)
+        name = holiday_calendar(country, day.year, subdivision).get(day)
         if name:
             out.append(f"{day.isoformat()} ({name})")
         elif day.weekday() >= 5:

@@ -172,7 +172,8 @@ def _malformed(reading: dict[str, Any], rng: np.random.Generator) -> bytes:
     """A broken variant of ``reading``: the kinds of garbage real gateways send."""
     kind = int(rng.integers(5))
     if kind == 0:
-        return encode(reading)[: max(5, len(encode(reading)) // 2)]  # truncated JSON
+        whole = encode(reading)
+        return whole[: max(5, len(whole) // 2)]  # truncated JSON
     if kind == 1:
         return b"\xff\xfenot json at all"
     bad = dict(reading)

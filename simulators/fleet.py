@@ -77,7 +77,7 @@ class Fleet:
         self.seed, self.start_s, self.interval_s = seed, float(start_s), float(interval_s)
         self.devices, self.p, names = build_fleet(n_devices, seed, climates, id_prefix)
         self.climates = [CLIMATES[c] for c in names]
-        self.faults = FaultTable([d.device_id for d in self.devices], plan)
+        self.faults = FaultTable(self.device_ids, plan)
         self.weather = Weather(self.climates, self.start_s - SPIN_UP_S, seed)
         self._household_rng = np.random.default_rng([seed, 0xD4])
         self._process_rng = np.random.default_rng([seed, 0x9C])

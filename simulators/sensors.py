@@ -15,7 +15,7 @@ from typing import Final
 import numpy as np
 
 from ingest.contract import SIGNALS
-from simulators.devices import SIGNAL_NAMES
+from simulators.devices import SIGNAL_INDEX, SIGNAL_NAMES
 
 DAY = 86_400.0
 
@@ -72,7 +72,7 @@ class SensorFaults:
     def add(self, device: int, kind: int, signal: str, onset_s: float, progression_s: float,
             drift_per_day: float) -> None:
         self.kind[device] = kind
-        self.column[device] = SIGNAL_NAMES.index(signal)
+        self.column[device] = SIGNAL_INDEX[signal]
         self.onset_s[device] = onset_s
         self.progression_s[device] = max(progression_s, 1.0)
         self.drift_per_day[device] = drift_per_day

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -55,7 +56,10 @@ def get_ticket(ticket_id: TicketId, s: DB, _: Reader) -> Response:
     return as_json(queries.ticket_detail(s, ticket_id))
 
 
-def _detail(state: State, ticket_id: int) -> TicketPublic:
+def _act(state: State, ticket_id: int, action: Callable[..., object],
+         *args: object) -> TicketPublic:
+    """Run ``action(dispatcher, ticket_id, *args)``, then read the ticket as it is now."""
+    action(state.dispatcher, ticket_id, *args)
     with state.readers() as s:
         return queries.ticket_detail(s, ticket_id)
 
@@ -63,9 +67,8 @@ def _detail(state: State, ticket_id: int) -> TicketPublic:
 @router.post("/tickets/{ticket_id}/acknowledge", response_model=TicketPublic,
              summary="Mark the ticket as seen (once; later calls change nothing)")
 async def acknowledge(ticket_id: TicketId, state: State, who: Actor) -> TicketPublic:
-    await run_in_threadpool(actions.acknowledge, state.dispatcher, ticket_id, who,
-                            state.clock())
-    return await run_in_threadpool(_detail, state, ticket_id)
+    return await run_in_threadpool(_act, state, ticket_id, actions.acknowledge, who,
+                                   state.clock())
 
 
 @router.post("/tickets/{ticket_id}/reschedule", response_model=TicketPublic,
@@ -74,9 +77,8 @@ async def acknowledge(ticket_id: TicketId, state: State, who: Actor) -> TicketPu
 async def reschedule(ticket_id: TicketId, state: State, who: Actor,
                      body: RescheduleCreate | None = None) -> TicketPublic:
     body = body or RescheduleCreate()
-    await run_in_threadpool(actions.reschedule, state.dispatcher, ticket_id, who,
-                            state.clock(), body.technician_id, body.not_before_ms)
-    return await run_in_threadpool(_detail, state, ticket_id)
+    return await run_in_threadpool(_act, state, ticket_id, actions.reschedule, who,
+                                   state.clock(), body.technician_id, body.not_before_ms)
 
 
 @router.post("/tickets/{ticket_id}/reassign", response_model=TicketPublic,
@@ -84,18 +86,16 @@ async def reschedule(ticket_id: TicketId, state: State, who: Actor,
              responses={409: {"description": "not free, not able, or nothing booked"}})
 async def reassign(ticket_id: TicketId, body: AssignmentUpdate, state: State,
                    who: Actor) -> TicketPublic:
-    await run_in_threadpool(actions.reassign, state.dispatcher, ticket_id, who,
-                            body.technician_id, state.clock())
-    return await run_in_threadpool(_detail, state, ticket_id)
+    return await run_in_threadpool(_act, state, ticket_id, actions.reassign, who,
+                                   body.technician_id, state.clock())
 
 
 @router.post("/tickets/{ticket_id}/notes", response_model=TicketPublic, status_code=201,
              summary="Add a note to the ticket's history")
 async def add_note(ticket_id: TicketId, body: NoteCreate, state: State,
                    who: Noter) -> TicketPublic:
-    await run_in_threadpool(actions.add_note, state.dispatcher, ticket_id, who, body.text,
-                            state.clock())
-    return await run_in_threadpool(_detail, state, ticket_id)
+    return await run_in_threadpool(_act, state, ticket_id, actions.add_note, who, body.text,
+                                   state.clock())
 
 
 @router.post("/tickets/{ticket_id}/close", response_model=TicketPublic,
@@ -103,9 +103,9 @@ async def add_note(ticket_id: TicketId, body: NoteCreate, state: State,
              responses={409: {"description": "already closed"}})
 async def close(ticket_id: TicketId, body: OutcomeCreate, state: State,
                 who: Closer) -> TicketPublic:
-    await run_in_threadpool(actions.close, state.dispatcher, ticket_id, who, body.outcome,
-                            body.cause, body.visited_ms, body.customer_noticed, state.clock())
-    return await run_in_threadpool(_detail, state, ticket_id)
+    return await run_in_threadpool(_act, state, ticket_id, actions.close, who, body.outcome,
+                                   body.cause, body.visited_ms, body.customer_noticed,
+                                   state.clock())
 
 
 @router.get("/findings", response_model=Page[FindingPublic], tags=["findings"],

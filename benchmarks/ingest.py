@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from config import Settings, load_settings  # noqa: E402
-from ingest.testing import sample_reading  # noqa: E402
+from ingest.testing import sample_reading, wait_until  # noqa: E402
 from services.influxdb import InfluxDB  # noqa: E402
 from services.mosquitto import Mosquitto  # noqa: E402
 from services.process import free_port  # noqa: E402
@@ -143,7 +143,7 @@ class Sampler(threading.Thread):
             self.peak_rss = max(self.peak_rss, rss)
 
     def start_window(self) -> None:
-        self._base = dict(self._cpu_seen) if self._cpu_seen else {}
+        self._base = dict(self._cpu_seen)
         for p in self._tree():
             try:
                 t = p.cpu_times()
@@ -207,15 +207,13 @@ def run_load(name: str, consumer: subprocess.Popen[bytes], ready: Any, *, mqtt_p
 
 
 def wait_for(check: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """:func:`wait_until`, counting an exception from ``check`` as "not up yet"."""
+    def quiet() -> bool:
         try:
-            if check():
-                return True
+            return bool(check())
         except Exception:  # not up yet
-            pass
-        time.sleep(0.2)
-    return False
+            return False
+    return wait_until(quiet, timeout, every=0.2)
 
 
 # -- the two contestants ------------------------------------------------------------------

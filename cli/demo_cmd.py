@@ -146,7 +146,6 @@ def _serve(settings: Any, tickets_url: str, telemetry_path: Path, port: int,
 
     from api import create_app
     from api.accounts import create_user
-    from dispatch.store import connect, session_factory
 
     demo_settings = settings.model_copy(update={
         "tickets": settings.tickets.model_copy(update={"url": tickets_url}),
@@ -155,10 +154,8 @@ def _serve(settings: Any, tickets_url: str, telemetry_path: Path, port: int,
     })
     web = create_app(demo_settings)
     password = secrets.token_urlsafe(9)
-    engine = connect(tickets_url)
     user = f"planner-{secrets.token_hex(2)}"
-    create_user(session_factory(engine), user, "planner", password, int(time.time() * 1000))
-    engine.dispose()
+    create_user(web.state.forewarn.sessions, user, "planner", password, int(time.time() * 1000))
     url = f"http://127.0.0.1:{port}"
     console.print(f"\n[bold]Planner web app:[/] {url}  (log in as [bold]{user}[/], "
                   f"password [bold]{password}[/]); Ctrl-C stops.", highlight=False)

@@ -11,7 +11,7 @@ Everything lands in ``workdir`` so the planner web app can be served on it after
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +68,7 @@ class DemoResult:
             "devices": self.devices, "days": self.days, "seed": self.seed,
             "findings": self.findings,
             "detection": self.report.to_dict(),
-            "tickets": {k: v for k, v in vars(self.tickets).items()},
+            "tickets": asdict(self.tickets),
             "telemetry_store": str(self.telemetry_path), "tickets_url": self.tickets_url,
         }
 

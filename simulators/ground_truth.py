@@ -89,8 +89,7 @@ class GroundTruth:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         targets = [path] if path.suffix in (".json", ".csv") else [
-            path.with_suffix(path.suffix + ".json") if path.suffix else path.with_suffix(".json"),
-            path.with_suffix(path.suffix + ".csv") if path.suffix else path.with_suffix(".csv")]
+            path.with_suffix(path.suffix + ".json"), path.with_suffix(path.suffix + ".csv")]
         for target in targets:
             if target.suffix == ".json":
                 target.write_text(json.dumps(self.to_dict(), indent=2) + "\n")

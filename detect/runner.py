@@ -87,14 +87,19 @@ class DetectRunner:
                 if self.shard.owns(d.device_id)
                 and (self.only is None or d.device_id in self.only)]
 
-    def window(self, device_id: str, now_ms: int, cadence: Cadence) -> DeviceWindow:
-        """What the detectors of ``cadence`` need for ``device_id`` at ``now_ms``."""
+    def window(self, device_id: str, now_ms: int, cadence: Cadence,
+               summary: DeviceSummary | None = None) -> DeviceWindow:
+        """What the detectors of ``cadence`` need for ``device_id`` at ``now_ms``
+        (``summary``: the device's store summary from a ``devices(since)`` listing the
+        caller already has; it saves a fleet-wide listing when it knows the last reading)."""
         quick_ms = int(self.settings.quick_lookback * 1000)
         recent = Frame.from_signal_frame(
             self.store.read_signals(device_id, now_ms - quick_ms, now_ms))
         last = int(recent.times_ms[-1]) if len(recent) else None
         if last is None:
-            summary = next((d for d in self.store.devices() if d.device_id == device_id), None)
+            if summary is None or summary.last_reading_ms is None:
+                summary = next((d for d in self.store.devices() if d.device_id == device_id),
+                               None)
             last = summary.last_reading_ms if summary else None
         hourly = Frame.empty(device_id)
         if cadence == "model":
@@ -124,7 +129,8 @@ class DetectRunner:
                         Frame.from_signal_frame(frame) if frame else Frame.empty(device_id),
                         model=self.models.models.get(device_id))
                 else:
-                    windows[device_id] = self.window(device_id, now, cadence)
+                    windows[device_id] = self.window(device_id, now, cadence,
+                                                      summaries.get(device_id))
             except Exception as exc:  # one device must never stop the others
                 log.exception("%s: reading device %s failed", job, device_id)
                 report.failures[device_id] = f"{type(exc).__name__}: {exc}"

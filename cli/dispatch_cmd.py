@@ -7,9 +7,10 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,6 +18,9 @@ from rich.table import Table
 
 from cli.context import app_context, fail
 from config import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 app = typer.Typer(
     help="Turn findings into one prioritised, explained ticket per real problem, book a "
@@ -33,6 +37,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console()
+T = TypeVar("T")
 
 
 def _now_ms() -> int:
@@ -70,6 +75,16 @@ def _service(settings: Settings, weather_seed: int | None = None,
         return open_service(settings, forecast, lookup)
     except DispatchError as exc:
         fail(f"{exc}. Check tickets.url (now {settings.tickets.url!r}).")
+
+
+def _read(ctx: typer.Context, read: Callable[[Session], T]) -> T:
+    """``read`` the ticket database in one session, then close the service."""
+    service = _service(app_context(ctx).settings)
+    try:
+        with service.sessions() as s:
+            return read(s)
+    finally:
+        service.close()
 
 
 @app.command()
@@ -179,12 +194,7 @@ def queue(ctx: typer.Context) -> None:
     """Open tickets, worst first: escalated ones, then by priority."""
     from dispatch import views
 
-    service = _service(app_context(ctx).settings)
-    try:
-        with service.sessions() as s:
-            rows = views.queue(s)
-    finally:
-        service.close()
+    rows = _read(ctx, views.queue)
     table = Table("id", "device", "problem", "diagnosis", "prio", "action", "booked (UTC)",
                   "note")
     for r in rows:
@@ -203,12 +213,7 @@ def promises(ctx: typer.Context) -> None:
     predicted before it."""
     from dispatch import views
 
-    service = _service(app_context(ctx).settings)
-    try:
-        with service.sessions() as s:
-            rows = views.promises_at_risk(s)
-    finally:
-        service.close()
+    rows = _read(ctx, views.promises_at_risk)
     if not rows:
         console.print("no promise at risk")
         return
@@ -224,12 +229,7 @@ def show(ctx: typer.Context, ticket_id: int = typer.Argument(..., help="Ticket i
     """Everything about one ticket, as JSON."""
     from dispatch import views
 
-    service = _service(app_context(ctx).settings)
-    try:
-        with service.sessions() as s:
-            view = views.ticket(s, ticket_id)
-    finally:
-        service.close()
+    view = _read(ctx, lambda s: views.ticket(s, ticket_id))
     if view is None:
         fail(f"no ticket {ticket_id}: see 'forewarn dispatch queue'")
     print(json.dumps(view, indent=2, ensure_ascii=False))
@@ -268,12 +268,7 @@ def kpis(ctx: typer.Context,
     """Failures prevented, lead time, false dispatch rate, promises kept, time to booking."""
     from dispatch import kpis as k
 
-    service = _service(app_context(ctx).settings)
-    try:
-        with service.sessions() as s:
-            result = k.from_database(s, _now_ms())
-    finally:
-        service.close()
+    result = _read(ctx, lambda s: k.from_database(s, _now_ms()))
     if as_json:
         print(json.dumps(result.to_dict()))
         return

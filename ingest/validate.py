@@ -152,7 +152,7 @@ def _telemetry(where: DeviceTopic, doc: dict[str, Any], payload: bytes, received
         try:
             readings.append(_reading(where, item, received_ms, limits))
         except _Invalid as bad:
-            raw = orjson.dumps(item) if _dumpable(item) else payload
+            raw = _dumped(item, payload)
             parsed.rejections.append(
                 Rejection(bad.reason, f"readings[{index}]: {bad.detail}", raw, index))
 
@@ -278,9 +278,9 @@ def _kind(value: Any) -> str:
             int: "a number", float: "a number", type(None): "null"}.get(type(value), "a value")
 
 
-def _dumpable(value: Any) -> bool:
+def _dumped(value: Any, fallback: bytes) -> bytes:
+    """``value`` as JSON, or ``fallback`` if it cannot be encoded."""
     try:
-        orjson.dumps(value)
+        return orjson.dumps(value)
     except TypeError:
-        return False
-    return True
+        return fallback

@@ -97,6 +97,15 @@ def _active_bookings(s: Session, ids: Sequence[int]) -> dict[int, t.Booking]:
     return {b.ticket_id: b for b in rows}
 
 
+def summaries(s: Session, rows: Sequence[tuple[t.Ticket, str | None]]) -> list[TicketSummary]:
+    """``rows`` (a ticket and its region, None for the one in its context) as summaries,
+    with their active bookings and technicians' names in one query each."""
+    bookings = _active_bookings(s, [x.id for x, _ in rows])
+    names = technician_names(s) if bookings else {}
+    return [TicketSummary(**_summary(x, bookings.get(x.id), names, region))
+            for x, region in rows]
+
+
 def _ticket_where(f: TicketFilter) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if f.status:
@@ -137,14 +146,10 @@ def list_tickets(s: Session, f: TicketFilter, sort: str, cursor: str | None,
         .outerjoin(t.Device, t.Device.id == t.Ticket.device_id)
         .outerjoin(t.Site, t.Site.id == t.Device.site_id).where(t.Ticket.id.in_(ids))).all(),
         key=lambda row: place[row[0].id])
-    rows = [x for x, _ in found]
-    bookings = _active_bookings(s, [x.id for x in rows])
-    names = technician_names(s) if bookings else {}
-    items = [TicketSummary(**_summary(x, bookings.get(x.id), names, region or ""))
-             for x, region in found]
+    items = summaries(s, [(x, region or "") for x, region in found])
     nxt = None
-    if more and rows:
-        last = rows[-1]
+    if more and found:
+        last = found[-1][0]
         nxt = pagination.encode([getattr(last, str(col.key)) for col, _ in key])
     return items, nxt
 

@@ -35,17 +35,11 @@ def _after(state: AppState, last: int) -> list[dict[str, Any]]:
         if not events:
             return []
         ids = sorted({e.ticket_id for e in events})
-        tickets = {x.id: x for x in s.scalars(select(t.Ticket).where(t.Ticket.id.in_(ids)))}
-        bookings = queries._active_bookings(s, ids)
-        names = queries.technician_names(s)
-        out = []
-        for e in events:
-            x = tickets[e.ticket_id]
-            summary = queries._summary(x, bookings.get(x.id), names)
-            out.append({"id": e.id, "kind": e.kind, "ticket_id": e.ticket_id, "ts_ms": e.ts_ms,
-                        "text": e.text, "ticket": json.loads(
-                            queries.TicketSummary(**summary).model_dump_json())})
-        return out
+        tickets = s.scalars(select(t.Ticket).where(t.Ticket.id.in_(ids)))
+        summary = {x.id: x.model_dump(mode="json")
+                   for x in queries.summaries(s, [(x, None) for x in tickets])}
+        return [{"id": e.id, "kind": e.kind, "ticket_id": e.ticket_id, "ts_ms": e.ts_ms,
+                 "text": e.text, "ticket": summary[e.ticket_id]} for e in events]
 
 
 @router.get("/stream/tickets", response_class=StreamingResponse,

@@ -27,6 +27,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType
+from typing import Final
 
 from config import Settings
 from ingest.batching import FlushPolicy, Pending
@@ -297,9 +298,13 @@ class IngestWorker:
         self.metrics.spool_records.set(self.spool.records)
 
 
+#: A batch's record lists in order, each with the channel its records arrive on.
+_PARTS: Final = (("readings", "telemetry"), ("statuses", "status"), ("events", "event"),
+                 ("metas", "meta"))
+
+
 def _halves(batch: Batch) -> tuple[Batch, Batch]:
-    records = ([("readings", r) for r in batch.readings] + [("statuses", s) for s in batch.statuses]
-               + [("events", e) for e in batch.events] + [("metas", m) for m in batch.metas])
+    records = [(attr, record) for attr, _ in _PARTS for record in getattr(batch, attr)]
     middle = len(records) // 2
     parts = (Batch(), Batch())
     for i, (attr, record) in enumerate(records):
@@ -308,9 +313,7 @@ def _halves(batch: Batch) -> tuple[Batch, Batch]:
 
 
 def _refused_letter(batch: Batch, detail: str) -> DeadLetter:
-    (attr, channel), = [(a, c) for a, c in (("readings", "telemetry"), ("statuses", "status"),
-                                           ("events", "event"), ("metas", "meta"))
-                        if getattr(batch, a)]
+    (attr, channel), = [(a, c) for a, c in _PARTS if getattr(batch, a)]
     record = getattr(batch, attr)[0]
     topic = f"(store)/{record.site}/{record.device_id}/{channel}"
     return DeadLetter(time.time_ns() // 1_000_000, topic, Reason.STORE_REJECTED.value, detail,

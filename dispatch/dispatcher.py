@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Final
 
 from sqlalchemy import func, select
@@ -88,8 +88,7 @@ class Dispatcher:
                              f"with other dispatchers after {RACE_RETRIES} attempts")
         if done.ticket_id is not None and done.action == Action.VISIT and not done.duplicate:
             booking_id, escalated = self.book(done.ticket_id, now_ms)
-            return Handled(done.finding_id, done.ticket_id, done.created, False, False,
-                           done.action, booking_id, escalated)
+            return replace(done, booking_id=booking_id, escalated=escalated)
         return done
 
     def _take(self, s: Session, f: Finding, now_ms: int) -> Handled:

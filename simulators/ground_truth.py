@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,11 +29,6 @@ from simulators.faults import FAULTS
 
 if TYPE_CHECKING:
     from simulators.fleet import Fleet
-
-COLUMNS = ("device_id", "site", "model", "climate", "heat_source_role", "fault", "sensor",
-           "onset", "notice", "failure", "progression_days", "predictable", "remedy",
-           "error_code")
-
 
 def iso(t_s: float | None) -> str | None:
     if t_s is None or math.isnan(t_s):
@@ -63,6 +58,10 @@ class FaultRecord:
     predictable: bool | None
     remedy: str | None
     error_code: str | None
+
+
+#: The CSV columns: the record's fields, in order.
+COLUMNS = tuple(f.name for f in fields(FaultRecord))
 
 
 @dataclass(frozen=True, slots=True)

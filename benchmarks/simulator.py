@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ingest.store import EmbeddedStore
 from simulators.backfill import backfill_store
+from simulators.devices import device_ids
 from simulators.fleet import Fleet, Frame
 from simulators.payloads import batch_payload, frame_readings, reading_dicts
 from simulators.plan import random_plan
@@ -43,8 +44,7 @@ START = 1_767_225_600.0  # 2026-01-01: winter, so defrosts and backup heaters ru
 
 
 def make_fleet(devices: int, days: float, interval: float, seed: int) -> Fleet:
-    ids = [f"sim-{i:05d}" for i in range(devices)]
-    plan = random_plan(ids, START, START + days * 86_400, 0.1, seed)
+    plan = random_plan(device_ids(devices), START, START + days * 86_400, 0.1, seed)
     return Fleet(devices, seed, START, interval, plan)
 
 

@@ -172,6 +172,15 @@ class NormalModel:
         (Pressures are compared as logarithms: relative deviations.)
         """
         expected, observed = self._transformed(frame)
+        return self._z(expected, observed)
+
+    def compare(self, frame: Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`expected`'s expected and observed values and :meth:`residuals`' ``z``,
+        from one pass over ``frame``."""
+        exp_t, obs_t = self._transformed(frame)
+        return _unlog(exp_t, _IDX), _unlog(obs_t, _IDX), self._z(exp_t, obs_t)
+
+    def _z(self, expected: np.ndarray, observed: np.ndarray) -> np.ndarray:
         return (observed - expected) / (self.x_sd[_IDX] * self.z_sd)
 
     def novel(self, frame: Frame) -> np.ndarray:

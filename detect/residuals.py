@@ -78,7 +78,7 @@ def _compute(window: DeviceWindow, lookback_days: float) -> Residuals | None:
     frame = window.hourly.between(int(window.now_ms - lookback_days * DAY_MS), window.now_ms)
     if len(frame) == 0:
         return None
-    expected, observed = window.model.expected(frame)
-    z = subtract(frame.times_ms, window.model.residuals(frame), window.cohort)
+    expected, observed, z = window.model.compare(frame)
+    z = subtract(frame.times_ms, z, window.cohort)
     res = Residuals(frame.times_ms, z, expected, observed, window.model)
     return res if res.running_hours >= MIN_RUNNING_HOURS else None

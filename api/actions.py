@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from api.accounts import Principal
 from api.errors import Conflict, NotFound
+from api.queries import technician
 from dispatch.announce import iso, message_customer
-from dispatch.booking import DAY_MS, HOUR_MS, Slot, Technician, candidate_slots, deadline
+from dispatch.booking import DAY_MS, HOUR_MS, Slot, candidate_slots, deadline
 from dispatch.directory import technicians
 from dispatch.dispatcher import Dispatcher
 from dispatch.feedback import TicketNotOpen, close_ticket
@@ -56,13 +57,6 @@ def add_note(d: Dispatcher, ticket_id: int, who: Principal, text: str, now_ms: i
             raise NotFound(f"no ticket {ticket_id}")
         s.add(t.Event(ticket_id=ticket_id, ts_ms=now_ms, kind="note",
                       text=f"{who.name}: {text.strip()}", data={"by": who.name}))
-
-
-def _technician(s: Session, technician_id: str) -> Technician:
-    found = [x for x in technicians(s) if x.id == technician_id]
-    if not found:
-        raise NotFound(f"no technician {technician_id!r}")
-    return found[0]
 
 
 def _book(d: Dispatcher, s: Session, ticket: t.Ticket, active: t.Booking | None,
@@ -118,7 +112,7 @@ def reschedule(d: Dispatcher, ticket_id: int, who: Principal, now_ms: int,
             earliest = max(earliest, active.start_ms + 1)
         techs = technicians(s)
         if technician_id is not None:
-            techs = [_technician(s, technician_id)]
+            techs = [technician(s, technician_id)]
         region = (ticket.context.get("site") or {}).get("region") or ""
         taken = {(b.technician_id, b.start_ms) for b in s.scalars(select(t.Booking).where(
             t.Booking.status != "cancelled", t.Booking.start_ms >= earliest - DAY_MS,
@@ -146,7 +140,7 @@ def reassign(d: Dispatcher, ticket_id: int, who: Principal, technician_id: str,
                            "it to book one")
         if active.technician_id == technician_id:
             return active.id
-        tech = _technician(s, technician_id)
+        tech = technician(s, technician_id)
         if not tech.can_do(ticket.skill):
             raise Conflict(f"{tech.name} is no {ticket.skill}")
         taken = {(b.technician_id, b.start_ms) for b in s.scalars(select(t.Booking).where(

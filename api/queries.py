@@ -28,6 +28,8 @@ from api.schemas import (
     TicketPublic,
     TicketSummary,
 )
+from dispatch.booking import Technician
+from dispatch.directory import technicians
 from dispatch.store import tables as t
 
 TicketSort = Literal["priority", "-opened", "opened", "-updated", "failure"]
@@ -62,6 +64,13 @@ def _booking(b: t.Booking, names: dict[str, str]) -> BookingPublic:
 def technician_names(s: Session) -> dict[str, str]:
     return {tid: name for tid, name in s.execute(select(t.TechnicianRow.id,
                                                          t.TechnicianRow.name))}
+
+
+def technician(s: Session, technician_id: str) -> Technician:
+    found = [x for x in technicians(s) if x.id == technician_id]
+    if not found:
+        raise NotFound(f"no technician {technician_id!r}")
+    return found[0]
 
 
 def reasons(priority: dict[str, Any], top: int | None = None) -> list[ReasonPublic]:

@@ -48,9 +48,7 @@ def list_technicians(s: DB, _: Reader,
 def calendar(technician_id: TechId, s: DB, state: State, _: Reader,
              start_ms: Annotated[int | None, Query(ge=0, le=2**53)] = None,
              stop_ms: Annotated[int | None, Query(ge=1, le=2**53)] = None) -> CalendarPublic:
-    found = [x for x in technicians(s) if x.id == technician_id]
-    if not found:
-        raise NotFound(f"no technician {technician_id!r}")
+    tech = queries.technician(s, technician_id)
     start = start_ms if start_ms is not None else state.clock()
     stop = stop_ms if stop_ms is not None else start + 7 * DAY_MS
     if stop <= start or stop - start > 62 * DAY_MS:
@@ -60,11 +58,11 @@ def calendar(technician_id: TechId, s: DB, state: State, _: Reader,
         t.Booking.end_ms > start, t.Booking.start_ms < stop).order_by(t.Booking.start_ms)))
     taken = {b.start_ms for b in rows}
     free = [SlotPublic(start_ms=w.start_ms, end_ms=w.end_ms)
-            for w in working_windows(found[0], start, stop, state.settings.dispatch.slot_minutes)
+            for w in working_windows(tech, start, stop, state.settings.dispatch.slot_minutes)
             if w.start_ms not in taken]
     return CalendarPublic(technician_id=technician_id, start_ms=start, stop_ms=stop,
                           bookings=[BookingPublic(id=b.id, technician_id=b.technician_id,
-                                                  technician_name=found[0].name,
+                                                  technician_name=tech.name,
                                                   start_ms=b.start_ms, end_ms=b.end_ms,
                                                   status=b.status, at_risk=b.at_risk)
                                     for b in rows], free=free)

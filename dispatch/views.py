@@ -15,10 +15,12 @@ def queue(session: Session) -> list[dict[str, Any]]:
     """Open tickets, worst first (escalated, then priority points, then oldest)."""
     rows = session.scalars(select(t.Ticket).where(t.Ticket.status == t.OPEN)).all()
     rows = sorted(rows, key=lambda x: (not x.escalated, -x.priority_score, x.opened_ms))
+    # at most one active booking per ticket (a unique index): all of them in one query
+    active = {b.ticket_id: b for b in session.scalars(
+        select(t.Booking).where(t.Booking.status == "active"))}
     out = []
     for x in rows:
-        b = session.scalars(select(t.Booking).where(t.Booking.ticket_id == x.id,
-                                                    t.Booking.status == "active")).first()
+        b = active.get(x.id)
         diag = x.diagnosis
         out.append({"id": x.id, "device_id": x.device_id, "problem": x.problem,
                     "diagnosis": f"{diag['fault']}:{diag['sensor']}" if diag.get("sensor")

@@ -43,7 +43,7 @@ class Residuals:
     def evidence(self, channels: list[str], days: float = 7.0) -> Evidence:
         """Observed against expected hourly values of ``channels`` over the last ``days``."""
         idx = [CHANNELS.index(c) for c in channels]
-        names = tuple(_signal(c) for c in channels)
+        names = tuple(signal_of(c) for c in channels)
         keep = self.times_ms >= self.times_ms[-1] - days * DAY_MS if len(self.times_ms) else []
         return Evidence.from_arrays(
             names, self.times_ms[keep],
@@ -51,13 +51,9 @@ class Residuals:
             {n: self.expected[keep, i] for n, i in zip(names, idx, strict=True)})
 
 
-def _signal(channel: str) -> str:
-    return channel.split(":", 1)[-1]
-
-
 def signal_of(channel: str) -> str:
     """The signal a residual channel is about (``sensor:supply_temp`` -> ``supply_temp``)."""
-    return _signal(channel)
+    return channel.split(":", 1)[-1]
 
 
 def residuals(window: DeviceWindow, lookback_days: float) -> Residuals | None:

@@ -91,16 +91,28 @@ def labelled_files(data: Path) -> list[Path]:
     return files
 
 
-def run(data: Path, config: GenericConfig) -> dict[str, object]:
-    """Score every labelled file; return pooled, per-group and per-file figures."""
+Case = tuple[Path, np.ndarray, np.ndarray]  # file, its feature values, its anomaly labels
+
+
+def read_cases(data: Path) -> list[Case]:
+    """Every labelled file, read once: its values and its ``anomaly`` labels."""
+    cases = []
+    for path in labelled_files(data):
+        table = read_table(path, separator=";", time_column="datetime", exclude=LABELS)
+        cases.append((path, table.values,
+                      table.text["anomaly"].astype(float).astype(int).to_numpy()))
+    return cases
+
+
+def run(data: Path, config: GenericConfig, cases: list[Case] | None = None) -> dict[str, object]:
+    """Score every labelled file (``cases``: the files already read); return pooled,
+    per-group and per-file figures."""
     truth: dict[str, list[np.ndarray]] = {g: [] for g in GROUPS}
     predicted: dict[str, list[np.ndarray]] = {g: [] for g in GROUPS}
     per_file = {}
     started = time.perf_counter()
-    for path in labelled_files(data):
-        table = read_table(path, separator=";", time_column="datetime", exclude=LABELS)
-        labels = table.text["anomaly"].astype(float).astype(int).to_numpy()
-        result = score_series(table.values, TRAIN_ROWS, config)
+    for path, values, labels in read_cases(data) if cases is None else cases:
+        result = score_series(values, TRAIN_ROWS, config)
         y, p = labels[TRAIN_ROWS:], result.is_anomaly[TRAIN_ROWS:].astype(int)
         group = path.parent.name
         truth[group].append(y)
@@ -156,8 +168,9 @@ def show(report: dict[str, object], per_file: bool) -> None:
 def sweep(data: Path, config: GenericConfig, factors: list[float], as_json: bool) -> None:
     """One pooled F1/FAR/MAR line per threshold factor."""
     rows = []
+    cases = read_cases(data)
     for factor in factors:
-        total = run(data, replace(config, threshold_factor=factor))["total"]
+        total = run(data, replace(config, threshold_factor=factor), cases)["total"]
         rows.append({"threshold_factor": factor, **total})  # type: ignore[dict-item]
     if as_json:
         print(json.dumps(rows, indent=2))

@@ -33,7 +33,7 @@ from dispatch.forecast import NoForecast, TemperatureForecast
 from dispatch.policy import Action, Decision, decide, escalate
 from dispatch.priority import Impact, Priority, prioritise
 from dispatch.problems import OpenProblem, cleared, problem_key, route
-from dispatch.scheduler import Scheduler, active_booking
+from dispatch.scheduler import Scheduler
 from dispatch.store import tables as t
 from dispatch.store import translate_errors
 
@@ -227,9 +227,11 @@ class Dispatcher:
                          cause=f"no new finding for {self.settings.clear_after_h:g} h")
         at_risk = 0
         with self.sessions.begin() as s:
-            for b in s.scalars(select(t.Booking).where(t.Booking.status == "active")):
-                ticket = s.get(t.Ticket, b.ticket_id)
-                assert ticket is not None
+            active = s.scalars(select(t.Booking).where(t.Booking.status == "active")).all()
+            tickets = {x.id: x for x in s.scalars(select(t.Ticket).where(t.Ticket.id.in_(
+                select(t.Booking.ticket_id).where(t.Booking.status == "active"))))}
+            for b in active:
+                ticket = tickets[b.ticket_id]
                 fw = ticket.failure_window
                 risk = None
                 if b.end_ms < now_ms:
@@ -240,9 +242,10 @@ class Dispatcher:
                     b.at_risk = risk
                     self.announce(s, ticket, "promise.at_risk", now_ms, risk)
                     at_risk += 1
+            has_booking = {b.ticket_id for b in active}
             unbooked = [x.id for x in s.scalars(select(t.Ticket).where(
                 t.Ticket.status == t.OPEN, t.Ticket.action == Action.VISIT.value))
-                if active_booking(s, x.id) is None]
+                if x.id not in has_booking]
         booked = sum(self.book(tid, now_ms)[0] is not None for tid in unbooked)
         return {"cleared": len(quiet), "at_risk": at_risk, "booked": booked}
 

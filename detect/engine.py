@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from detect.detector import Cadence, Detector, DeviceWindow, Score
-from detect.diagnosis import Diagnosis, diagnose
+from detect.diagnosis import Diagnosis, diagnose, diagnose_shift
 from detect.drift import ResidualCusum, ResidualEwma
 from detect.findings import Finding
 from detect.multivariate import ResidualT2
@@ -73,7 +73,7 @@ class Engine:
         findings = []
         for s in fired:
             diag = diagnose(s.detector, signature or s.shift, s.details)
-            if s.detector in ("sensor_drift",) and signature:
+            if s.detector == "sensor_drift" and signature:
                 diag = _prefer_mechanical(diag, signature)
             findings.append(Finding.from_score(s, self.thresholds[s.detector], diag,
                                                self._ttf(window, diag), version))
@@ -108,7 +108,5 @@ class Engine:
 
 def _prefer_mechanical(diag: Diagnosis, signature: Mapping[str, float]) -> Diagnosis:
     """A consistency trend may come from a machine fault too: trust the full signature then."""
-    from detect.diagnosis import diagnose_shift
-
     full = diagnose_shift(signature)
     return full if full.remedy == "visit" and full.confidence >= 0.6 else diag

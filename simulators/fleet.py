@@ -26,6 +26,7 @@ from simulators.devices import CP_WATER, SIGNAL_NAMES, build_fleet
 from simulators.fault_table import KINDS, FaultTable
 from simulators.faults import FAULTS, ICE_LIMIT, FaultType
 from simulators.ground_truth import GroundTruth, build_ground_truth
+from simulators.models import saturation_pressure
 from simulators.plan import PlannedFault
 from simulators.sensors import measure
 from simulators.weather import Weather
@@ -247,7 +248,7 @@ class Fleet:
         true = np.stack([
             t_out, self.t_in, self.supply, self.ret, self.t_tank, hz,
             p_comp * cyc.current_factor / p.volts, hp.vibration(p, fx, hz, z[3]), power, heat_out,
-            backup, np.exp(a - b / (t_high + 273.15)), np.exp(a - b / (t_low + 273.15)),
+            backup, saturation_pressure(t_high, a, b), saturation_pressure(t_low, a, b),
             self.discharge, suction, superheat, subcooling, fan, flow, in_def.astype(float),
         ], axis=1)
         values = measure(true, p.calibration, self._sensor_rng.standard_normal(true.shape))

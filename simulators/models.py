@@ -20,10 +20,6 @@ class Refrigerant:
     a: float
     b: float  # K
 
-    def pressure(self, temp_c: np.ndarray | float) -> np.ndarray:
-        """Saturation pressure (bar absolute) at ``temp_c``."""
-        return np.asarray(np.exp(self.a - self.b / (np.asarray(temp_c) + KELVIN)))
-
 
 REFRIGERANTS: Final = {
     r.name: r
@@ -35,9 +31,9 @@ REFRIGERANTS: Final = {
 }
 
 
-def saturation_temp(pressure_bar: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Inverse of :meth:`Refrigerant.pressure`, vectorised over per-device coefficients."""
-    return np.asarray(b / (a - np.log(np.maximum(pressure_bar, 0.05))) - KELVIN)
+def saturation_pressure(temp_c: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Saturation pressure (bar absolute) at ``temp_c``, vectorised over per-device coefficients."""
+    return np.exp(a - b / (temp_c + KELVIN))
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.accounts import Principal
 from api.errors import Conflict, NotFound
-from api.queries import technician
+from api.queries import technician, ticket_row
 from dispatch.announce import iso, message_customer
 from dispatch.booking import DAY_MS, HOUR_MS, Slot, candidate_slots, deadline
 from dispatch.directory import technicians
@@ -52,9 +52,7 @@ def acknowledge(d: Dispatcher, ticket_id: int, who: Principal, now_ms: int) -> b
 
 def add_note(d: Dispatcher, ticket_id: int, who: Principal, text: str, now_ms: int) -> None:
     with d.sessions.begin() as s:
-        ticket = s.get(t.Ticket, ticket_id)
-        if ticket is None:
-            raise NotFound(f"no ticket {ticket_id}")
+        ticket_row(s, ticket_id)
         s.add(t.Event(ticket_id=ticket_id, ts_ms=now_ms, kind="note",
                       text=f"{who.name}: {text.strip()}", data={"by": who.name}))
 
@@ -160,8 +158,7 @@ def reassign(d: Dispatcher, ticket_id: int, who: Principal, technician_id: str,
 def close(d: Dispatcher, ticket_id: int, who: Principal, outcome: str, cause: str | None,
           visited_ms: int | None, customer_noticed: bool, now_ms: int) -> None:
     with d.sessions() as s:
-        if s.get(t.Ticket, ticket_id) is None:
-            raise NotFound(f"no ticket {ticket_id}")
+        ticket_row(s, ticket_id)
     try:
         close_ticket(d, ticket_id, outcome, now_ms, cause=cause, visited_ms=visited_ms,
                      customer_noticed=customer_noticed)

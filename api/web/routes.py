@@ -118,12 +118,7 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, state: State, next: str | None = None) -> Response:
-    token = secrets.token_urlsafe(24)
-    response = _page(request, state, "login.html", None, login_csrf=token,
-                     next=_safe_next(next))
-    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict",
-                        secure=state.settings.api.cookie_secure, max_age=3600)
-    return response
+    return _login_page(request, state, next)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -134,8 +129,8 @@ async def login(request: Request, state: State,
                 next: Annotated[str, Form(max_length=500)] = "/") -> Response:
     expected = request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf_token):
-        return _login_again(request, state, next, "Your login form expired: please try again.",
-                            400)
+        return _login_page(request, state, next, "Your login form expired: please try again.",
+                           400)
     now_s = time.monotonic()
     ip = request.client.host if request.client else "?"
     limiter = state.login_limiter
@@ -147,7 +142,7 @@ async def login(request: Request, state: State,
     if principal is None:
         limiter.hit(f"ip:{ip}", now_s)
         limiter.hit(f"u:{username}", now_s)
-        return _login_again(request, state, next, "Wrong user name or password.", 401)
+        return _login_page(request, state, next, "Wrong user name or password.", 401)
     limiter.reset(f"u:{username}")
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, new_session(state, principal), httponly=True,
@@ -157,8 +152,9 @@ async def login(request: Request, state: State,
     return response
 
 
-def _login_again(request: Request, state: AppState, next: str, message: str,
-                 status: int) -> Response:
+def _login_page(request: Request, state: AppState, next: str | None,
+                message: str | None = None, status: int = 200) -> Response:
+    """The login form with a fresh login CSRF token (in a cookie and in the form)."""
     token = secrets.token_urlsafe(24)
     response = _page(request, state, "login.html", None, login_csrf=token,
                      next=_safe_next(next), login_error=message)

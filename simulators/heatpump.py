@@ -42,11 +42,6 @@ class FaultEffects:
     valve: np.ndarray
     defrost: np.ndarray
 
-    @classmethod
-    def none(cls, n: int) -> FaultEffects:
-        z = np.zeros(n)
-        return cls(z, z, z, z, z, z)
-
 
 def airflow(fx: FaultEffects) -> np.ndarray:
     """Air through the evaporator against a healthy fan at the same command."""

@@ -182,9 +182,9 @@ def simulate(
     finally:
         written = fleet.ground_truth().write(ground_truth)
     elapsed = max(time.monotonic() - began, 1e-9)
-    done_steps = fleet.seq.max() if len(fleet.devices) else 0
-    console.print(f"{int(done_steps) * devices:,} readings {outcome} in {elapsed:.1f} s "
-                  f"({int(done_steps) * devices / elapsed:,.0f} readings/s)")
+    readings = int(fleet.seq.max()) * devices  # a fleet has at least one device
+    console.print(f"{readings:,} readings {outcome} in {elapsed:.1f} s "
+                  f"({readings / elapsed:,.0f} readings/s)")
     console.print("ground truth: " + ", ".join(str(p) for p in written))
 
 

@@ -78,6 +78,9 @@ HELP = "\n\n".join(" ".join(p.split()) if not p.startswith("  ") else p.strip()
                      for p in _HELP_TEXT.strip().split("\n\n"))
 
 
+DEFAULTS = GenericConfig()  # the CLI's defaults are the pipeline's (the SKAB settings)
+
+
 def _split(value: str | None) -> list[str] | None:
     return [part for part in value.split(",") if part.strip()] if value else None
 
@@ -144,20 +147,20 @@ def score(
         None, "--train-fraction",
         help="Train on this share of the rows, from the top (default 0.2)."),
     detector: str = typer.Option(
-        "maxz", "--detector", "-d",
+        DEFAULTS.detector, "--detector", "-d",
         help=f"Detector: {', '.join(DETECTORS)} (maxz is best on the SKAB benchmark)."),
-    window: int = typer.Option(20, "--window", "-w", min=1,
+    window: int = typer.Option(DEFAULTS.window, "--window", "-w", min=1,
                                help="Smoothing and rate window, in rows."),
     threshold_factor: float = typer.Option(
-        2.5, "--threshold-factor", min=0.01,
+        DEFAULTS.threshold_factor, "--threshold-factor", min=0.01,
         help="Threshold = this x the highest training score; lower finds more, "
              "with more false alarms."),
-    min_duration: int = typer.Option(60, "--min-duration", min=1,
+    min_duration: int = typer.Option(DEFAULTS.min_run, "--min-duration", min=1,
                                      help="Shortest anomaly episode kept, in rows."),
-    max_gap: int = typer.Option(60, "--max-gap", min=1,
+    max_gap: int = typer.Option(DEFAULTS.min_gap, "--max-gap", min=1,
                                 help="Quiet gaps shorter than this inside an episode are bridged, "
                                      "in rows."),
-    seed: int = typer.Option(0, "--seed", help="Random seed (iforest only)."),
+    seed: int = typer.Option(DEFAULTS.seed, "--seed", help="Random seed (iforest only)."),
     progress: bool | None = typer.Option(
         None, "--progress/--no-progress",
         help="Progress bar on stderr (default: on for files over 20 MB on a terminal)."),

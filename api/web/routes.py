@@ -26,6 +26,7 @@ from api.auth import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
     authorise,
+    can,
     check_csrf,
     new_session,
     session_principal,
@@ -98,14 +99,9 @@ def _page(request: Request, state: AppState, name: str, who: Principal | None,
         "user": who, "csrf": who.csrf if who else "", "now_ms": now,
         "local": lambda ms, fmt="%a %d %b %H:%M": _local(ms, tz, fmt),
         "relative": lambda ms: _relative(ms, now), "tz": tz,
-        "can": lambda perm: who is not None and perm in _perms(who),
+        "can": lambda perm: who is not None and can(who.role, perm),
         "flash": request.query_params.get("done"), "error": request.query_params.get("error"),
         **context})
-
-
-def _perms(who: Principal) -> frozenset[str]:
-    from api.auth import PERMISSIONS
-    return PERMISSIONS.get(who.role, frozenset())
 
 
 # -- login --------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ from config import DispatchSettings
 from detect.evaluation.metrics import Report
 from detect.evaluation.run import evaluate
 from detect.evaluation.simulate import DEFAULT_START_S
-from detect.findings import Finding
 
 Progress = Callable[[str, int, int], None]
 
@@ -35,9 +34,6 @@ DEMO_FAULTS: tuple[tuple[str, float, float], ...] = (
     ("sensor_drift", 0.50, 0.0),
     ("electronic", 0.60, 0.0),
 )
-DAY_MS = 86_400_000
-#: Findings are handled a few minutes after the detector run that made them.
-HANDLING_DELAY_MS = 300_000
 
 
 @dataclass
@@ -97,7 +93,7 @@ def run_demo(workdir: Path, devices: int = 50, days: float = 60.0, seed: int = 1
     """Run the whole loop into ``workdir`` and return what happened."""
     from dispatch.directory import directory_from_fleet
     from dispatch.directory import seed as seed_directory
-    from dispatch.dispatcher import Dispatcher
+    from dispatch.dispatcher import Dispatcher, replay
     from dispatch.forecast import SimulatedForecast
     from dispatch.store import connect, migrate, session_factory
     from ingest.store import EmbeddedStore
@@ -124,27 +120,14 @@ def run_demo(workdir: Path, devices: int = 50, days: float = 60.0, seed: int = 1
         weather = Fleet(devices, seed=seed, start_s=DEFAULT_START_S, interval_s=600.0).weather
         dispatcher = Dispatcher(sessions, DispatchSettings(labels_path=workdir / "labels.jsonl"),
                                 SimulatedForecast(weather))
-        findings = sorted(evaluation.findings, key=lambda f: f.ts_ms)
-        _feed(dispatcher, findings, progress)
+        replay(dispatcher, evaluation.findings,
+               progress=(lambda k, n: progress("dispatch", k, n)) if progress else None)
         faulty = {r.device_id for r in evaluation.run.truth.faults if r.fault != "none"}
         summary = summarise(sessions, faulty)
     finally:
         engine.dispose()
     return DemoResult(devices, days, seed, len(evaluation.findings), evaluation.report,
                       summary, telemetry_path, tickets_url)
-
-
-def _feed(dispatcher: Any, findings: list[Finding], progress: Progress | None) -> None:
-    """Hand findings to dispatch in time order, sweeping once a simulated day."""
-    last_sweep = 0
-    for k, finding in enumerate(findings, 1):
-        now = finding.ts_ms + HANDLING_DELAY_MS
-        if now - last_sweep >= DAY_MS:
-            dispatcher.sweep(now)
-            last_sweep = now
-        dispatcher.handle(finding, now)
-        if progress and (k % 50 == 0 or k == len(findings)):
-            progress("dispatch", k, len(findings))
 
 
 def summarise(sessions: Any, faulty_devices: set[str]) -> TicketSummary:

@@ -157,21 +157,19 @@ def score(findings: Sequence[Finding], truth: GroundTruth, min_lead_h: float = 4
             r.diagnosis_ok += o.diagnosis_ok
             r.remedy_ok += bool(o.remedy_ok)
     for r in rows.values():
-        if r.leads:
-            r.lead_median_days = round(float(np.median(r.leads)), 2)
-            r.lead_p10_days = round(float(np.percentile(r.leads, 10)), 2)
+        r.lead_median_days, r.lead_p10_days = _median_p10(r.leads)
     days = (end_ms - start_ms) / DAY_MS
     device_months = len(truth.records) * days / MONTH_DAYS
     false_alarms = n_eps - true_eps
     pred = [o for o in outcomes if o.predictable and o.failed]
-    leads = [o.lead_days for o in pred if o.lead_days is not None]
+    lead_median, lead_p10 = _median_p10([o.lead_days for o in pred if o.lead_days is not None])
     diag = [o for o in outcomes if o.diagnosis_ok is not None]
     summary = {
         "predictable_failed": len(pred),
         "flagged_48h_before_failure": _share(sum(o.flagged_before_failure for o in pred),
                                              len(pred)),
-        "lead_median_days": round(float(np.median(leads)), 2) if leads else None,
-        "lead_p10_days": round(float(np.percentile(leads, 10)), 2) if leads else None,
+        "lead_median_days": lead_median,
+        "lead_p10_days": lead_p10,
         "flagged_before_notice": _share(
             sum(bool(o.flagged_before_notice) for o in outcomes
                 if o.flagged_before_notice is not None and o.predictable),
@@ -189,6 +187,13 @@ def score(findings: Sequence[Finding], truth: GroundTruth, min_lead_h: float = 4
     order = sorted(rows.values(), key=lambda r: r.fault)
     return Report(len(truth.records), round(days, 2), order, outcomes, n_eps, true_eps,
                   false_alarms, summary)
+
+
+def _median_p10(leads: list[float]) -> tuple[float | None, float | None]:
+    """Median and 10th percentile of lead times, in days to 2 places (None without any)."""
+    if not leads:
+        return None, None
+    return round(float(np.median(leads)), 2), round(float(np.percentile(leads, 10)), 2)
 
 
 def _share(part: int, whole: int) -> float | None:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from detect.findings import Finding
-from detect.frame import DAY_MS
+from detect.frame import DAY_MS, HOUR_MS
 from simulators.ground_truth import FaultRecord, GroundTruth, parse_iso
 
 MONTH_DAYS = 30.4375
@@ -110,7 +110,7 @@ def _outcome(rec: FaultRecord, fs: list[Finding], min_lead_h: float, end_ms: int
     first = after[0].ts_ms if after else None
     failed = failure is not None
     before_fail = bool(failed and first is not None and failure is not None
-                       and first <= failure - min_lead_h * 3_600_000)
+                       and first <= failure - min_lead_h * HOUR_MS)
     lead = (failure - first) / DAY_MS if failed and first is not None and failure is not None \
         and first <= failure else None
     before_notice = None if notice is None else bool(first is not None and first < notice)

@@ -16,13 +16,14 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
-from sqlalchemy import BigInteger, Boolean, Engine, Integer, String, select, text
+from sqlalchemy import BigInteger, Boolean, Engine, Integer, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from dispatch.store import migration_lock
+
 ROLES: Final = ("planner", "technician", "integration", "admin")
 KEY_PREFIX: Final = "fwk_"
-_LOCK_ID: Final = 0x466F72657761726E  # the same lock dispatch's migrations take
 _SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1}
 
 
@@ -69,8 +70,7 @@ class Principal:
 def ensure_tables(engine: Engine) -> None:
     """Create the API's tables if missing; safe when several processes start at once."""
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_ID})
+        migration_lock(conn)
         _Base.metadata.create_all(conn)
 
 

@@ -5,9 +5,11 @@ from dispatch.store.database import (
     current_revision,
     head_revision,
     migrate,
+    migration_lock,
     session_factory,
     translate_errors,
 )
 
-__all__ = ["connect", "current_revision", "head_revision", "migrate", "session_factory",
+__all__ = ["connect", "current_revision", "head_revision", "migrate", "migration_lock",
+           "session_factory",
            "translate_errors"]

@@ -68,13 +68,18 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def migration_lock(conn: Connection) -> None:
+    """Serialise schema changes of several processes (PostgreSQL; SQLite locks the file)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_ID})
+
+
 def migrate(engine: Engine) -> str | None:
     """Bring the schema to the newest revision; safe when several processes start at once."""
     cfg = alembic_config()
     try:
         with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_ID})
+            migration_lock(conn)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:

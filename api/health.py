@@ -21,20 +21,14 @@ from sqlalchemy import text
 from api.schemas import CheckPublic
 from api.state import AppState
 from config import MQTTSettings
+from ingest.mqtt import apply_auth
 
 
 def check_broker(cfg: MQTTSettings, timeout: float) -> CheckPublic:
     client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"{cfg.client_id}-readyz",
                          protocol=MQTTProtocolVersion.MQTTv311)
     client.connect_timeout = timeout
-    if cfg.username:
-        client.username_pw_set(cfg.username,
-                               cfg.password.get_secret_value() if cfg.password else None)
-    if cfg.uses_tls:
-        client.tls_set(ca_certs=str(cfg.tls.ca_file) if cfg.tls.ca_file else None,
-                       certfile=str(cfg.tls.cert_file) if cfg.tls.cert_file else None,
-                       keyfile=str(cfg.tls.key_file) if cfg.tls.key_file else None)
-        client.tls_insecure_set(cfg.tls.insecure)
+    apply_auth(client, cfg)
     answers: list[ReasonCode] = []
     client.on_connect = lambda _c, _u, _flags, reason, _props: answers.append(reason)
     try:

@@ -34,6 +34,21 @@ from ingest.logs import event
 log = logging.getLogger("ingest.mqtt")
 
 
+def apply_auth(client: paho.Client, settings: MQTTSettings) -> None:
+    """Credentials and TLS of ``settings`` on a paho client: the one place every Forewarn
+    MQTT connection (ingest, the simulator, the API's readiness check) is set up from."""
+    if settings.username:
+        password = settings.password.get_secret_value() if settings.password else None
+        client.username_pw_set(settings.username, password)
+    if settings.uses_tls:
+        tls = settings.tls
+        client.tls_set(ca_certs=str(tls.ca_file) if tls.ca_file else None,
+                       certfile=str(tls.cert_file) if tls.cert_file else None,
+                       keyfile=str(tls.key_file) if tls.key_file else None,
+                       cert_reqs=ssl.CERT_REQUIRED)
+        client.tls_insecure_set(tls.insecure)
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """One received MQTT message, as the rest of ingest sees it (never a paho object)."""
@@ -73,16 +88,7 @@ class MQTTConsumer:
         self.subscribed = threading.Event()
         client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                              protocol=MQTTProtocolVersion.MQTTv5, manual_ack=True)
-        if settings.username:
-            password = settings.password.get_secret_value() if settings.password else None
-            client.username_pw_set(settings.username, password)
-        if settings.uses_tls:
-            tls = settings.tls
-            client.tls_set(ca_certs=str(tls.ca_file) if tls.ca_file else None,
-                           certfile=str(tls.cert_file) if tls.cert_file else None,
-                           keyfile=str(tls.key_file) if tls.key_file else None,
-                           cert_reqs=ssl.CERT_REQUIRED)
-            client.tls_insecure_set(tls.insecure)
+        apply_auth(client, settings)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._connected
         client.on_disconnect = self._disconnected

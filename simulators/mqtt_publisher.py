@@ -24,6 +24,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from config.settings import MQTTSettings
 from ingest.contract import Channel
+from ingest.mqtt import apply_auth
 from simulators.errors import PublishError
 from simulators.payloads import status_payload
 from simulators.wire import Outgoing, Wire, WireStep
@@ -58,14 +59,7 @@ class FleetPublisher:
         s = self.settings
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, userdata=index,
                         protocol=mqtt.MQTTv5)
-        if s.username:
-            c.username_pw_set(s.username, s.password.get_secret_value() if s.password else None)
-        if s.uses_tls:
-            c.tls_set(ca_certs=str(s.tls.ca_file) if s.tls.ca_file else None,
-                      certfile=str(s.tls.cert_file) if s.tls.cert_file else None,
-                      keyfile=str(s.tls.key_file) if s.tls.key_file else None,
-                      cert_reqs=ssl.CERT_REQUIRED)
-            c.tls_insecure_set(s.tls.insecure)
+        apply_auth(c, s)
         c.max_inflight_messages_set(100)
         c.max_queued_messages_set(0)
         c.on_connect = self._on_connect

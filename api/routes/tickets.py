@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from api import actions, queries
 from api.deps import DB, Actor, Closer, Noter, Reader, State
@@ -31,8 +32,8 @@ Cursor = Annotated[str | None, Query(max_length=500, description="next_cursor of
 
 @router.get("/tickets", response_model=Page[TicketSummary],
             summary="Tickets, worst first by default")
-def list_tickets(
-    s: DB, state: State, _: Reader,
+async def list_tickets(
+    state: State, _: Reader,
     status: Annotated[Literal["open", "closed", "any"], Query()] = "open",
     priority: Annotated[Literal["P1", "P2", "P3"] | None, Query()] = None,
     action: Annotated[Literal["watch", "remote_check", "visit"] | None, Query()] = None,
@@ -46,8 +47,13 @@ def list_tickets(
 ) -> Response:
     f = queries.TicketFilter(None if status == "any" else status, priority, action, device_id,
                              region, escalated, at_risk)
-    items, nxt = queries.list_tickets(s, f, sort, cursor, limit or state.settings.api.page_size)
-    return as_json(Page[TicketSummary](items=items, next_cursor=nxt))
+
+    def page(s: Session) -> Response:  # the query and the JSON in one trip to a thread
+        items, nxt = queries.list_tickets(s, f, sort, cursor,
+                                          limit or state.settings.api.page_size)
+        return as_json(Page[TicketSummary](items=items, next_cursor=nxt))
+
+    return await run_in_threadpool(state.read, page)
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketPublic,

@@ -6,13 +6,12 @@ open tickets per device) are fetched for the whole page in one query, never per 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Literal, Protocol, cast
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session
 
 from api import pagination
 from api.errors import NotFound
@@ -25,6 +24,7 @@ from api.schemas import (
     MessagePublic,
     ReasonPublic,
     RegionHealth,
+    SiteHealth,
     TicketPublic,
     TicketSummary,
 )
@@ -80,7 +80,26 @@ def reasons(priority: dict[str, Any], top: int | None = None) -> list[ReasonPubl
     return out[:top] if top else out
 
 
-def _summary(x: t.Ticket, booking: t.Booking | None, names: dict[str, str],
+class _SummaryRow(Protocol):
+    """A ticket, or a row of its summary columns (``context`` only needed without region)."""
+
+    id: int
+    device_id: str
+    problem: str
+    status: str
+    action: str
+    priority_score: float
+    priority_level: str
+    priority: dict[str, Any]
+    diagnosis: dict[str, Any]
+    failure_window: dict[str, Any] | None
+    finding_count: int
+    opened_ms: int
+    updated_ms: int
+    escalated: bool
+
+
+def _summary(x: _SummaryRow, booking: t.Booking | None, names: dict[str, str],
              region: str | None = None) -> dict[str, Any]:
     fw = x.failure_window or {}
     d = x.diagnosis
@@ -93,26 +112,42 @@ def _summary(x: t.Ticket, booking: t.Booking | None, names: dict[str, str],
             "failure_earliest_ms": fw.get("earliest_ms"),
             "failure_expected_ms": fw.get("expected_ms"),
             "booking": _booking(booking, names) if booking else None,
-            "region": region if region is not None else (x.context.get("site") or {}).get(
-                "region"), "findings": x.finding_count,
+            "region": region if region is not None else (
+                cast(t.Ticket, x).context.get("site") or {}).get("region"),
+            "findings": x.finding_count,
             "opened_ms": x.opened_ms, "updated_ms": x.updated_ms}
 
 
-def _active_bookings(s: Session, ids: Sequence[int]) -> dict[int, t.Booking]:
+def _active_bookings(s: Session, ids: Sequence[int]) -> tuple[dict[int, t.Booking],
+                                                                  dict[str, str]]:
+    """The tickets' active bookings and their technicians' names, in one query."""
     if not ids:
-        return {}
-    rows = s.scalars(select(t.Booking).where(t.Booking.ticket_id.in_(ids),
-                                             t.Booking.status == "active"))
-    return {b.ticket_id: b for b in rows}
+        return {}, {}
+    rows = s.execute(select(t.Booking, t.TechnicianRow.name)
+                     .outerjoin(t.TechnicianRow, t.TechnicianRow.id == t.Booking.technician_id)
+                     .where(t.Booking.ticket_id.in_(ids), t.Booking.status == "active"))
+    bookings, names = {}, {}
+    for b, name in rows:
+        bookings[b.ticket_id] = b
+        if name is not None:
+            names[b.technician_id] = name
+    return bookings, names
 
 
 def summaries(s: Session, rows: Sequence[tuple[t.Ticket, str | None]]) -> list[TicketSummary]:
     """``rows`` (a ticket and its region, None for the one in its context) as summaries,
-    with their active bookings and technicians' names in one query each."""
-    bookings = _active_bookings(s, [x.id for x, _ in rows])
-    names = technician_names(s) if bookings else {}
+    with their active bookings and technicians' names in one query."""
+    bookings, names = _active_bookings(s, [x.id for x, _ in rows])
     return [TicketSummary(**_summary(x, bookings.get(x.id), names, region))
             for x, region in rows]
+
+
+#: what a queue row needs of a ticket (not the evidence, context or action reason)
+_SUMMARY_COLUMNS: Final = (
+    t.Ticket.id, t.Ticket.device_id, t.Ticket.problem, t.Ticket.status, t.Ticket.action,
+    t.Ticket.priority_score, t.Ticket.priority_level, t.Ticket.priority, t.Ticket.diagnosis,
+    t.Ticket.failure_window, t.Ticket.finding_count, t.Ticket.opened_ms, t.Ticket.updated_ms,
+    t.Ticket.last_finding_ms, t.Ticket.escalated)
 
 
 def _ticket_where(f: TicketFilter) -> list[ColumnElement[bool]]:
@@ -129,36 +164,35 @@ def _ticket_where(f: TicketFilter) -> list[ColumnElement[bool]]:
         where.append(t.Ticket.escalated.is_(f.escalated))
     if f.region:
         where.append(exists().where(t.Device.id == t.Ticket.device_id,
-                                    t.Site.id == t.Device.site_id, t.Site.region == f.region))
+                                    t.Site.id == t.Device.site_id, t.Site.region == f.region)
+                     .correlate(t.Ticket))
     if f.at_risk is not None:
         risky = exists().where(t.Booking.ticket_id == t.Ticket.id, t.Booking.status == "active",
-                               t.Booking.at_risk.is_not(None))
+                               t.Booking.at_risk.is_not(None)).correlate(t.Ticket)
         where.append(risky if f.at_risk else ~risky)
     return where
 
 
 def list_tickets(s: Session, f: TicketFilter, sort: str, cursor: str | None,
                  limit: int) -> tuple[list[TicketSummary], str | None]:
+    """One page of tickets in ``sort`` order, in one query: the rows come in index order
+    (``ix_tickets_queue`` for the priority sort, so no sort and no scan past the page),
+    with only the columns a summary needs and the region from the directory."""
     key = _TICKET_KEYS[sort]
-    # First the page's ids (a narrow sort), then only those rows, without the evidence
-    # and the full context, with the region from the directory.
-    q = select(t.Ticket.id).where(*_ticket_where(f))
+    q = (select(*_SUMMARY_COLUMNS, t.Site.region)
+         .outerjoin(t.Device, t.Device.id == t.Ticket.device_id)
+         .outerjoin(t.Site, t.Site.id == t.Device.site_id).where(*_ticket_where(f)))
     if cursor:
         q = q.where(pagination.after(key, pagination.decode(cursor, len(key))))
-    ids = list(s.scalars(q.order_by(*pagination.order_by(key)).limit(limit + 1)))
-    more = len(ids) > limit
-    ids = ids[:limit]
-    place = {i: k for k, i in enumerate(ids)}
-    found = sorted(s.execute(
-        select(t.Ticket, t.Site.region).options(defer(t.Ticket.evidence),
-                                                defer(t.Ticket.context))
-        .outerjoin(t.Device, t.Device.id == t.Ticket.device_id)
-        .outerjoin(t.Site, t.Site.id == t.Device.site_id).where(t.Ticket.id.in_(ids))).all(),
-        key=lambda row: place[row[0].id])
-    items = summaries(s, [(x, region or "") for x, region in found])
+    found = s.execute(q.order_by(*pagination.order_by(key)).limit(limit + 1)).all()
+    more = len(found) > limit
+    found = found[:limit]
+    bookings, names = _active_bookings(s, [x.id for x in found])
+    items = [TicketSummary(**_summary(x, bookings.get(x.id), names, x.region or ""))
+             for x in found]
     nxt = None
     if more and found:
-        last = found[-1][0]
+        last = found[-1]
         nxt = pagination.encode([getattr(last, str(col.key)) for col, _ in key])
     return items, nxt
 
@@ -309,31 +343,109 @@ def regions(s: Session) -> list[str]:
                           .distinct().order_by(t.Site.region)))
 
 
+def _device_state() -> Any:
+    """Per device with open tickets: its health as a rank (1 watch .. 3 visit, the worst
+    open ticket's action), its open tickets and P1s; devices without are absent (ok)."""
+    rank = case((t.Ticket.action == "visit", 3), (t.Ticket.action == "remote_check", 2),
+                else_=1)
+    return (select(t.Ticket.device_id.label("device_id"), func.max(rank).label("rank"),
+                   func.count().label("open"),
+                   func.sum(case((t.Ticket.priority_level == "P1", 1), else_=0)).label("p1"))
+            .where(t.Ticket.status == t.OPEN).group_by(t.Ticket.device_id)
+            .subquery("device_state"))
+
+
+def _health_counts(rank: Any) -> list[Any]:
+    """``count(...)`` of devices in each health state, in :data:`HEALTH_ORDER`."""
+    r = func.coalesce(rank, 0)
+    return [func.sum(case((r == k, 1), else_=0)).label(h) for k, h in enumerate(HEALTH_ORDER)]
+
+
 def fleet_health(s: Session) -> tuple[int, dict[str, int], dict[str, int], list[RegionHealth]]:
-    region_of: dict[str, str] = {d: r for d, r in s.execute(
-        select(t.Device.id, t.Site.region).join(t.Site, t.Site.id == t.Device.site_id))}
-    open_map = _open_by_device(s, None)
-    by_health = Counter({h: 0 for h in HEALTH_ORDER})
-    devices_in: Counter[str] = Counter(region_of.values())
-    for device in region_of:
-        by_health[health_of(open_map.get(device, []))] += 1
-    by_priority = Counter({"P1": 0, "P2": 0, "P3": 0})
-    open_in: Counter[str] = Counter()
-    p1_in: Counter[str] = Counter()
-    for device, tickets in open_map.items():
-        region = region_of.get(device, "unknown")
-        for _, level in tickets:
-            by_priority[level] += 1
-            open_in[region] += 1
-            p1_in[region] += level == "P1"
-    booked_in: Counter[str] = Counter()
-    for (device,) in s.execute(select(t.Ticket.device_id).join(
-            t.Booking, t.Booking.ticket_id == t.Ticket.id).where(t.Booking.status == "active")):
-        booked_in[region_of.get(device, "unknown")] += 1
-    regions = [RegionHealth(region=r, devices=devices_in[r], open_tickets=open_in[r], p1=p1_in[r],
-                            visits_booked=booked_in[r])
-               for r in sorted(set(devices_in) | set(open_in))]
-    return len(region_of), dict(by_health), dict(by_priority), regions
+    """Devices by health and open tickets by priority, in total and by region: counted
+    by the database (a few aggregate queries however large the fleet)."""
+    st = _device_state()
+    per_region = s.execute(
+        select(t.Site.region, func.count(t.Device.id), *_health_counts(st.c.rank))
+        .select_from(t.Device).join(t.Site, t.Site.id == t.Device.site_id)
+        .outerjoin(st, st.c.device_id == t.Device.id).group_by(t.Site.region)).all()
+    region = func.coalesce(t.Site.region, "unknown")
+    tickets_in = {r: (int(n), int(p1 or 0)) for r, n, p1 in s.execute(
+        select(region, func.count(), func.sum(case((t.Ticket.priority_level == "P1", 1),
+                                                   else_=0)))
+        .select_from(t.Ticket).outerjoin(t.Device, t.Device.id == t.Ticket.device_id)
+        .outerjoin(t.Site, t.Site.id == t.Device.site_id)
+        .where(t.Ticket.status == t.OPEN).group_by(region))}
+    booked_in = {r: int(n) for r, n in s.execute(
+        select(region, func.count()).select_from(t.Booking)
+        .join(t.Ticket, t.Ticket.id == t.Booking.ticket_id)
+        .outerjoin(t.Device, t.Device.id == t.Ticket.device_id)
+        .outerjoin(t.Site, t.Site.id == t.Device.site_id)
+        .where(t.Booking.status == "active").group_by(region))}
+    devices_in = {row[0]: int(row[1]) for row in per_region}
+    by_health = {h: sum(int(row[2 + k] or 0) for row in per_region)
+                 for k, h in enumerate(HEALTH_ORDER)}
+    health_in = {row[0]: {h: int(row[2 + k] or 0) for k, h in enumerate(HEALTH_ORDER)}
+                 for row in per_region}
+    regions = [RegionHealth(region=r, devices=devices_in.get(r, 0),
+                            by_health=health_in.get(r, dict.fromkeys(HEALTH_ORDER, 0)),
+                            open_tickets=tickets_in.get(r, (0, 0))[0],
+                            p1=tickets_in.get(r, (0, 0))[1], visits_booked=booked_in.get(r, 0))
+               for r in sorted(set(devices_in) | set(tickets_in))]
+    return sum(devices_in.values()), by_health, open_counts(s), regions
+
+
+_SITE_SORT: Final = ("worst", "open", "site")
+
+
+def list_sites(s: Session, region: str | None, health: str | None, q: str | None,
+               cursor: str | None, limit: int) -> tuple[list[SiteHealth], str | None]:
+    """Sites with their devices by health and open tickets, worst first (worst device,
+    then most open tickets, then P1s, then site id), counted by the database and paged
+    by cursor. ``health`` keeps the sites whose worst device is in that state."""
+    st = _device_state()
+    worst = func.coalesce(func.max(st.c.rank), 0)
+    open_ = func.coalesce(func.sum(st.c.open), 0)
+    p1 = func.coalesce(func.sum(st.c.p1), 0)
+    agg = (select(t.Site.id.label("site_id"), t.Site.region.label("region"),
+                  t.Site.climate.label("climate"), func.count(t.Device.id).label("devices"),
+                  worst.label("worst"), open_.label("open_tickets"), p1.label("p1"),
+                  *_health_counts(st.c.rank))
+           .select_from(t.Site).join(t.Device, t.Device.site_id == t.Site.id)
+           .outerjoin(st, st.c.device_id == t.Device.id).group_by(t.Site.id))
+    if region:
+        agg = agg.where(t.Site.region == region)
+    if q:
+        like = f"%{q.replace('%', '').replace('_', '')}%"
+        agg = agg.where(t.Site.id.ilike(like))
+    if health:
+        agg = agg.having(worst == HEALTH_ORDER.index(health))
+    sub = agg.subquery("site_health")
+    key: pagination.Key = ((sub.c.worst, True), (sub.c.open_tickets, True), (sub.c.p1, True),
+                           (sub.c.site_id, False))
+    stmt = select(sub)
+    if cursor:
+        stmt = stmt.where(pagination.after(key, pagination.decode(cursor, len(key))))
+    rows = s.execute(stmt.order_by(*pagination.order_by(key)).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [SiteHealth(site_id=r.site_id, region=r.region, climate=r.climate,
+                        devices=int(r.devices), health=HEALTH_ORDER[int(r.worst)],
+                        by_health={h: int(getattr(r, h) or 0) for h in HEALTH_ORDER},
+                        open_tickets=int(r.open_tickets), p1=int(r.p1)) for r in rows]
+    last = rows[-1] if rows else None
+    nxt = pagination.encode([int(last.worst), int(last.open_tickets), int(last.p1),
+                             last.site_id]) if more and last is not None else None
+    return items, nxt
+
+
+def region_climates(s: Session) -> list[tuple[str, str, int]]:
+    """(region, climate, devices) over the directory's sites: where a region's devices
+    are, for the map (climates carry coordinates; sites do not)."""
+    return [(str(r), str(c), int(n)) for r, c, n in s.execute(
+        select(t.Site.region, t.Site.climate, func.count(t.Device.id))
+        .select_from(t.Device).join(t.Site, t.Site.id == t.Device.site_id)
+        .where(t.Site.climate.is_not(None)).group_by(t.Site.region, t.Site.climate))]
 
 
 def open_counts(s: Session) -> dict[str, int]:

@@ -229,9 +229,21 @@ class KPIPublic(_Out):
 class RegionHealth(_Out):
     region: str
     devices: int
+    by_health: dict[str, int] = Field(description="devices by health (worst open ticket)")
     open_tickets: int
     p1: int
     visits_booked: int
+
+
+class SiteHealth(_Out):
+    site_id: str
+    region: str
+    climate: str | None = None
+    devices: int
+    health: Health = Field(description="the site's worst device")
+    by_health: dict[str, int] = Field(description="devices by health (worst open ticket)")
+    open_tickets: int
+    p1: int = Field(description="open P1 tickets")
 
 
 class FleetHealth(_Out):

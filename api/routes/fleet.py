@@ -6,11 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 from sqlalchemy import select
 
 from api import accounts, queries
 from api.deps import DB, Admin, KpiReader, Reader, State
 from api.errors import BadRequest, Conflict, NotFound
+from api.responses import as_json
 from api.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -18,7 +20,10 @@ from api.schemas import (
     BookingPublic,
     CalendarPublic,
     FleetHealth,
+    Health,
     KPIPublic,
+    Page,
+    SiteHealth,
     SlotPublic,
     TechnicianPublic,
 )
@@ -80,6 +85,23 @@ def get_kpis(s: DB, state: State, _: KpiReader) -> KPIPublic:
 def get_fleet_health(s: DB, _: Reader) -> FleetHealth:
     n, by_health, by_priority, regions = queries.fleet_health(s)
     return FleetHealth(devices=n, by_health=by_health, by_priority=by_priority, regions=regions)
+
+
+@router.get("/fleet/sites", response_model=Page[SiteHealth], tags=["fleet"],
+            summary="Sites worst first: devices by health and open tickets per site")
+def list_sites(
+    s: DB, state: State, _: Reader,
+    region: Annotated[str | None, Query(max_length=64)] = None,
+    health: Annotated[Health | None, Query(
+        description="only sites whose worst device is in this state")] = None,
+    q: Annotated[str | None, Query(max_length=64, description="part of the site id")] = None,
+    cursor: Annotated[str | None, Query(max_length=500,
+                                        description="next_cursor of a page")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=500, description="page size")] = None,
+) -> Response:
+    items, nxt = queries.list_sites(s, region, health, q, cursor,
+                                    limit or state.settings.api.page_size)
+    return as_json(Page[SiteHealth](items=items, next_cursor=nxt))
 
 
 def _key_public(k: accounts.ApiKey) -> ApiKeyPublic:

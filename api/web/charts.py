@@ -199,3 +199,90 @@ def render(chart: Chart) -> Markup:
                      f'{escape(chart.window.label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+#: a health map's colours by the share of an area's devices that need attention
+#: (an open ticket): text-on-white contrast of each is above 4.5:1
+ATTENTION_BINS: tuple[tuple[float, str, str], ...] = (
+    (0.05, "#146c2e", "under 5 %"), (0.15, "#8a5a00", "5 to 15 %"), (1.01, "#b3261e", "over 15 %"))
+
+
+@dataclass(frozen=True)
+class Area:
+    """A place on the health map: its devices and how many need attention."""
+
+    label: str
+    href: str
+    lat: float
+    lon: float
+    devices: int
+    attention: int  # devices with an open ticket
+    visits: int  # ... of which the worst needs a visit
+
+
+def attention_colour(share: float) -> str:
+    return next(c for limit, c, _ in ATTENTION_BINS if share < limit)
+
+
+def health_map(areas: Sequence[Area], width: int = 560, height: int = 420) -> Markup:
+    """Areas as circles on a latitude/longitude grid (equirectangular, scaled by the
+    cosine of the mean latitude), sized by devices and coloured by the share needing
+    attention; each circle is a link (keyboard-focusable) with its figures as text."""
+    if not areas:
+        return Markup(f'<svg class="chart" viewBox="0 0 {width} 80" role="img" '
+                      'aria-label="Health map: no sites with a known place"><text '
+                      f'x="{width / 2}" y="44" text-anchor="middle" class="chart-empty">'
+                      'No sites with a known place</text></svg>')
+    left, right, top, bottom = 40, 16, 16, 40
+    lat0, lat1 = min(a.lat for a in areas) - 1.5, max(a.lat for a in areas) + 1.5
+    lon0, lon1 = min(a.lon for a in areas) - 3.0, max(a.lon for a in areas) + 3.0
+    k = math.cos(math.radians((lat0 + lat1) / 2))
+    pw, ph = width - left - right, height - top - bottom
+    scale = min(pw / ((lon1 - lon0) * k), ph / (lat1 - lat0))
+    ox = left + (pw - (lon1 - lon0) * k * scale) / 2
+    oy = top + (ph - (lat1 - lat0) * scale) / 2
+
+    def x(lon: float) -> float:
+        return ox + (lon - lon0) * k * scale
+
+    def y(lat: float) -> float:
+        return oy + (lat1 - lat) * scale
+
+    biggest = max(a.devices for a in areas) or 1
+    parts = [f'<svg class="chart map" viewBox="0 0 {width} {height}" role="group" '
+             'aria-labelledby="map-t map-d"><title id="map-t">Fleet health by area</title>'
+             '<desc id="map-d">Circles sized by devices and coloured by the share that need '
+             'attention; the table of regions below has the same figures.</desc>']
+    for lat in range(math.ceil(lat0), math.floor(lat1) + 1, 2):
+        parts.append(f'<line class="chart-grid" x1="{x(lon0):.1f}" x2="{x(lon1):.1f}" '
+                     f'y1="{y(lat):.1f}" y2="{y(lat):.1f}"/><text class="chart-axis" '
+                     f'x="{x(lon0) - 4:.1f}" y="{y(lat) + 4:.1f}" text-anchor="end">'
+                     f'{lat}°N</text>')
+    for lon in range(math.ceil(lon0 / 5) * 5, math.floor(lon1) + 1, 5):
+        parts.append(f'<line class="chart-grid" x1="{x(lon):.1f}" x2="{x(lon):.1f}" '
+                     f'y1="{y(lat1):.1f}" y2="{y(lat0):.1f}"/><text class="chart-axis" '
+                     f'x="{x(lon):.1f}" y="{y(lat0) + 14:.1f}" text-anchor="middle">'
+                     f'{lon}°E</text>')
+    for a in sorted(areas, key=lambda a: -a.devices):  # small circles on top
+        share = a.attention / a.devices if a.devices else 0.0
+        r = 8 + 34 * math.sqrt(a.devices / biggest)
+        cx, cy = x(a.lon), y(a.lat)
+        text = (f"{a.label}: {a.devices:,} devices, {a.attention:,} need attention "
+                f"({share:.0%}), {a.visits:,} a visit")
+        parts.append(
+            f'<a class="map-area" href="{escape(a.href)}" aria-label="{escape(text)}">'
+            f'<title>{escape(text)}</title>'
+            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{r:.1f}" fill="{attention_colour(share)}" '
+            'fill-opacity=".78" stroke="#1b1b1f" stroke-width="1"/>'
+            f'<text class="map-label" x="{cx + r + 4:.1f}" y="{cy - 2:.1f}">'
+            f'{escape(a.label)}</text><text class="map-figure" x="{cx + r + 4:.1f}" '
+            f'y="{cy + 12:.1f}">{a.attention:,} of {a.devices:,} ({share:.0%})</text></a>')
+    lx, ly = left, height - 10
+    parts.append(f'<text class="chart-legend" x="{lx}" y="{ly}">Need attention:</text>')
+    lx += 100
+    for _, colour, label in ATTENTION_BINS:
+        parts.append(f'<circle cx="{lx + 6}" cy="{ly - 4}" r="6" fill="{colour}"/>'
+                     f'<text class="chart-legend" x="{lx + 16}" y="{ly}">{label}</text>')
+        lx += 24 + 7 * len(label)
+    parts.append("</svg>")
+    return Markup("".join(parts))

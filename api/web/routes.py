@@ -33,6 +33,7 @@ from api.auth import (
 )
 from api.deps import State
 from api.errors import ApiError, TooManyRequests, Unauthorized
+from api.schemas import Health
 from api.state import AppState
 from api.web import charts
 from dispatch.directory import technicians
@@ -342,6 +343,41 @@ def _device(state: AppState, device_id: str, range_: str) -> tuple[Any, list[Any
     return device, rendered, findings
 
 
+def _devices(state: AppState, q: str | None, site: str | None, region: str | None,
+             model: str | None, health: str | None, cursor: str | None) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from dispatch.store import tables as t
+
+    with state.readers() as s:
+        items, nxt = queries.list_devices(s, q, site, region, model, health, cursor,
+                                          DEVICES_PER_PAGE)
+        models = [m for m in s.scalars(select(t.Device.model).distinct()
+                                       .order_by(t.Device.model)) if m]
+        return {"devices": items, "next_cursor": nxt, "models": models,
+                "region_names": queries.regions(s)}
+
+
+DEVICES_PER_PAGE = 50
+
+
+@router.get("/devices", response_class=HTMLResponse)
+async def devices_page(
+    request: Request, state: State, who: WebUser,
+    q: Annotated[str | None, Query(max_length=64)] = None,
+    site: Annotated[str | None, Query(max_length=64)] = None,
+    region: Annotated[str | None, Query(max_length=64)] = None,
+    model: Annotated[str | None, Query(max_length=64)] = None,
+    health: Annotated[Health | None, Query()] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    data = await run_in_threadpool(_devices, state, q or None, site or None, region or None,
+                                   model or None, health or None, cursor or None)
+    return _page(request, state, "devices.html", who, q=q or "", site=site or "",
+                 region=region or "", model=model or "", health=health or "", cursor=cursor,
+                 health_states=queries.HEALTH_ORDER, **data)
+
+
 @router.get("/devices/{device_id}", response_class=HTMLResponse)
 async def device_page(request: Request, device_id: str, state: State, who: WebUser,
                       range: Annotated[str, Query(pattern="^(6h|24h|7d|30d)$")] = "24h"
@@ -351,17 +387,56 @@ async def device_page(request: Request, device_id: str, state: State, who: WebUs
                  findings=findings, range=range, ranges=list(telemetry.RANGES))
 
 
-def _fleet(state: AppState) -> tuple[Any, Any]:
+SITES_PER_PAGE = 25
+
+
+def _areas(regions: list[Any], places: list[tuple[str, str, int]]) -> list[charts.Area]:
+    """Each region on the map at the mean place of its devices' climates."""
+    from simulators.climate import CLIMATES
+
+    where: dict[str, list[tuple[float, float, int]]] = {}
+    for region, climate, n in places:
+        c = CLIMATES.get(climate.lower())
+        if c is not None:
+            where.setdefault(region, []).append((c.lat, c.lon, n))
+    out = []
+    for r in regions:
+        spots = where.get(r.region)
+        if not spots:
+            continue
+        total = sum(n for *_, n in spots)
+        out.append(charts.Area(
+            label=r.region.title(), href=f"/fleet?region={quote(r.region)}#sites",
+            lat=sum(lat * n for lat, _, n in spots) / total,
+            lon=sum(lon * n for _, lon, n in spots) / total, devices=r.devices,
+            attention=r.devices - r.by_health.get("ok", 0), visits=r.by_health.get("visit", 0)))
+    return out
+
+
+def _fleet(state: AppState, region: str | None, health: str | None, q: str | None,
+           cursor: str | None) -> dict[str, Any]:
     from dispatch import kpis
 
     with state.readers() as s:
-        health = queries.fleet_health(s)
+        n, by_health, by_priority, regions = queries.fleet_health(s)
+        sites, nxt = queries.list_sites(s, region, health, q, cursor, SITES_PER_PAGE)
+        places = queries.region_climates(s)
         k = kpis.from_database(s, state.clock())
-    return health, k
+    return {"devices": n, "by_health": by_health, "by_priority": by_priority,
+            "regions": regions, "k": k, "sites": sites, "next_cursor": nxt,
+            "map": charts.health_map(_areas(regions, places)),
+            "region_names": [r.region for r in regions if r.devices]}
 
 
 @router.get("/fleet", response_class=HTMLResponse)
-async def fleet_page(request: Request, state: State, who: WebUser) -> Response:
-    (n, by_health, by_priority, regions), k = await run_in_threadpool(_fleet, state)
-    return _page(request, state, "fleet.html", who, devices=n, by_health=by_health,
-                 by_priority=by_priority, regions=regions, k=k)
+async def fleet_page(
+    request: Request, state: State, who: WebUser,
+    region: Annotated[str | None, Query(max_length=64)] = None,
+    health: Annotated[Health | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    data = await run_in_threadpool(_fleet, state, region or None, health or None, q or None,
+                                   cursor or None)
+    return _page(request, state, "fleet.html", who, region=region or "", health=health or "",
+                 q=q or "", cursor=cursor, health_states=queries.HEALTH_ORDER, **data)

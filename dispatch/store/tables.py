@@ -126,7 +126,6 @@ class Ticket(Base):
     customer_noticed: Mapped[bool | None] = mapped_column(Boolean)
 
 
-
 #: the planner's queue order (status, then escalated, points, oldest first): a page of the
 #: queue is read off the index, never sorted (migration 0002)
 Index("ix_tickets_queue", Ticket.status, Ticket.escalated.desc(), Ticket.priority_score.desc(),

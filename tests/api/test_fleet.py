@@ -42,3 +42,49 @@ def test_kpis_judge_outcomes(planner: TestClient) -> None:
     k = planner.get("/api/v1/kpis").json()
     assert k["open_tickets"] == 5 and k["tickets_closed"] == 0
     assert k["failures_prevented"] == 0 and k["finding_to_booking_h"] is not None
+
+
+def test_fleet_health_by_region_counts_devices_by_state(planner: TestClient) -> None:
+    h = planner.get("/api/v1/fleet/health").json()
+    for r in h["regions"]:
+        assert sum(r["by_health"].values()) == r["devices"]
+    for state in h["by_health"]:
+        assert sum(r["by_health"][state] for r in h["regions"]) == h["by_health"][state]
+
+
+def test_sites_come_worst_first_with_devices_by_state_and_pages_by_cursor(
+        planner: TestClient) -> None:
+    h = planner.get("/api/v1/fleet/health").json()
+    page = planner.get("/api/v1/fleet/sites", params={"limit": 5}).json()
+    sites = list(page["items"])
+    while page["next_cursor"]:
+        page = planner.get("/api/v1/fleet/sites",
+                           params={"limit": 5, "cursor": page["next_cursor"]}).json()
+        sites += page["items"]
+    assert len({x["site_id"] for x in sites}) == len(sites)
+    assert sum(x["devices"] for x in sites) == h["devices"]
+    assert sum(x["open_tickets"] for x in sites) == sum(h["by_priority"].values())
+    order = ("ok", "watch", "remote_check", "visit")
+    keys = [(-order.index(x["health"]), -x["open_tickets"], -x["p1"], x["site_id"])
+            for x in sites]
+    assert keys == sorted(keys)
+    for x in sites:
+        assert sum(x["by_health"].values()) == x["devices"]
+        worst = max((s for s, n in x["by_health"].items() if n), key=order.index)
+        assert x["health"] == worst
+
+
+def test_sites_filter_by_region_worst_state_and_id(planner: TestClient) -> None:
+    every = planner.get("/api/v1/fleet/sites", params={"limit": 500}).json()["items"]
+    region = every[0]["region"]
+    inside = planner.get("/api/v1/fleet/sites", params={"region": region, "limit": 500}).json()
+    assert inside["items"] and {x["region"] for x in inside["items"]} == {region}
+    assert len(inside["items"]) == sum(x["region"] == region for x in every)
+    for state in ("ok", "visit"):
+        got = planner.get("/api/v1/fleet/sites", params={"health": state, "limit": 500}).json()
+        assert got["items"] and {x["health"] for x in got["items"]} == {state}
+    one = planner.get("/api/v1/fleet/sites", params={"q": every[-1]["site_id"]}).json()
+    assert [x["site_id"] for x in one["items"]] == [every[-1]["site_id"]]
+    bad = planner.get("/api/v1/fleet/sites", params={"health": "broken"})
+    assert bad.status_code == 422 and "health" in bad.json()["detail"]
+    assert planner.get("/api/v1/fleet/sites", params={"cursor": "nope"}).status_code == 400

@@ -89,7 +89,39 @@ def test_device_and_fleet_pages_show_telemetry_and_health(page: Page, screenshot
     page.goto("/fleet")
     expect(page.get_by_role("heading", name="Fleet health")).to_be_visible()
     expect(page.locator(".tile").first).to_contain_text("12")
+    sites = page.locator("#site-table")
+    expect(sites.get_by_role("columnheader", name="Open tickets")).to_be_visible()
+    expect(sites.locator("tbody tr")).to_have_count(12)
+    expect(page.locator("svg.map a.map-area").first).to_be_visible()
     page.screenshot(path=str(screenshots / "fleet.png"), full_page=True)
+    page.get_by_label("Worst device").select_option("visit")
+    page.get_by_role("button", name="Show sites").click()
+    expect(page).to_have_url(re.compile(r"health=visit"))
+    expect(sites.locator("tbody tr").first).to_contain_text("visit")
+    sites.locator("tbody tr th a").first.click()
+    expect(page.get_by_role("heading", name="Devices")).to_be_visible()
+    expect(page.locator("#device-table tbody tr")).to_have_count(1)
+
+
+def test_the_fleet_page_fits_a_tablet_and_its_map_works_by_keyboard(
+        chromium: Any, live_server: str, screenshots: Path) -> None:
+    context = chromium.new_context(base_url=live_server, viewport={"width": 768, "height": 1024})
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    try:
+        log_in(page)
+        page.goto("/fleet")
+        expect(page.locator("#site-table")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 768
+        page.screenshot(path=str(screenshots / "fleet-tablet.png"), full_page=True)
+        area = page.locator("svg.map a.map-area").first
+        area.focus()
+        expect(area).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(re.compile(r"/fleet\?region=\w+"))
+        expect(page.locator("#site-table tbody tr").first).to_be_visible()
+    finally:
+        context.close()
 
 
 def test_the_queue_updates_itself_when_a_ticket_changes(page: Page, live_server: str,

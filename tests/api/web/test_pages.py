@@ -41,7 +41,10 @@ def test_every_page_renders_for_a_planner(client: Callable[..., TestClient],
                        ("/tickets/5", "No visit planned"),
                        ("/devices/sim-00000", "Temperatures"),
                        ("/devices/sim-00000?range=30d", 'aria-current="true">30d'),
-                       ("/fleet", "failures prevented")]:
+                       ("/fleet", "failures prevented"), ("/fleet", "Sites, worst first"),
+                       ("/fleet?health=visit&region=&q=", 'class="tag bad">visit'),
+                       ("/devices", "sim-00000"), ("/devices?health=visit", "visit"),
+                       ("/devices?site=nowhere", "No devices match")]:
         r = c.get(path)
         assert r.status_code == 200, path
         assert text in r.text, path
@@ -97,3 +100,18 @@ def test_logging_out_ends_the_session(client: Callable[..., TestClient], log_in:
     r = c.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
     assert r.headers["location"] == "/login"
     assert c.get("/", follow_redirects=False).status_code == 303
+
+
+def test_the_fleet_page_maps_regions_and_pages_through_sites(
+        client: Callable[..., TestClient], log_in: Login) -> None:
+    c = client()
+    log_in(c)
+    page = c.get("/fleet").text
+    assert 'class="chart map"' in page and page.count('class="map-area"') >= 1
+    assert "devices," in page and "need attention (" in page  # each circle says its figures
+    rows = page.split('id="site-table"')[1].split("</tbody>")[0].count('<th scope="row">')
+    assert rows == 12  # every simulated device has its own site: all on one page
+    healthy = c.get("/fleet", params={"health": "ok"}).text
+    assert 'class="tag bad"' not in healthy.split('id="site-table"')[1]
+    bad = c.get("/fleet", params={"health": "broken"})
+    assert bad.status_code == 422

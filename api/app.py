@@ -111,6 +111,19 @@ def _field(loc: tuple[int | str, ...]) -> str:
     return ".".join(parts)
 
 
+def _invalid_field(e: Any) -> dict[str, str]:
+    """One validation error as ``{field, in, message}``; a body that is not JSON is named
+    as the body, with where the JSON breaks (its loc is a character offset, not a field)."""
+    loc = tuple(e.get("loc", ()))
+    if e.get("type") == "json_invalid":
+        at = f" at character {loc[1]}" if len(loc) > 1 else ""
+        reason = (e.get("ctx") or {}).get("error", "")
+        return {"field": "body", "in": "body",
+                "message": f"not valid JSON{at}" + (f" ({reason})" if reason else "")}
+    return {"field": _field(loc), "in": str(loc[0]) if loc else "?",
+            "message": e.get("msg", "invalid")}
+
+
 def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
@@ -123,8 +136,7 @@ def _install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        fields = [{"field": _field(tuple(e.get("loc", ()))), "in": str(e.get("loc", ["?"])[0]),
-                   "message": e.get("msg", "invalid")} for e in exc.errors()]
+        fields = [_invalid_field(e) for e in exc.errors()]
         summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
         return JSONResponse({"detail": f"invalid request: {summary}", "errors": fields},
                             status_code=422)

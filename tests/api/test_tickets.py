@@ -70,6 +70,22 @@ def test_a_bad_query_names_the_field_and_why(planner: TestClient) -> None:
     assert r.status_code == 400 and r.json()["detail"].startswith("cursor:")
 
 
+def test_a_bad_body_names_the_field_and_why(planner: TestClient) -> None:
+    r = planner.post("/api/v1/tickets/1/notes", content=b'{"text": "unfinished',
+                     headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert r.json()["errors"] == [{"field": "body", "in": "body", "message": r.json()[
+        "errors"][0]["message"]}] and r.json()["errors"][0]["message"].startswith(
+        "not valid JSON at character")
+    r = planner.post("/api/v1/tickets/1/notes", json={"txt": "hello"})
+    fields = {e["field"]: e["message"] for e in r.json()["errors"]}
+    assert r.status_code == 422 and fields == {"text": "Field required",
+                                               "txt": "Extra inputs are not permitted"}
+    r = planner.post("/api/v1/tickets/1/close", json={"outcome": "fixed it"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "outcome"
+    assert "fault_confirmed" in r.json()["detail"]
+
+
 def test_a_ticket_tells_the_whole_story(planner: TestClient) -> None:
     t = planner.get("/api/v1/tickets/1").json()
     assert t["device_id"] == "sim-00000" and t["diagnosis"]["fault"] == "refrigerant_leak"

@@ -57,6 +57,17 @@ class User(_Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class LoginFailure(_Base):
+    """A failed login, by client address (``ip:...``) or user name (``u:...``): shared by
+    every API process on the database, so ``--workers N`` does not multiply the limit."""
+
+    __tablename__ = "api_login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    at_ms: Mapped[int] = mapped_column(index=True)
+
+
 @dataclass(frozen=True)
 class Principal:
     """Whoever is calling: a key's or a user's name, their role, and how they came in."""

@@ -90,7 +90,8 @@ def build_state(settings: Settings, telemetry: TelemetryStore | None = None,
         dispatcher=Dispatcher(sessions, settings.dispatch),
         telemetry=telemetry or open_store(settings), clock=clock or _now_ms,
         signer=signer(api.session_secret.get_secret_value()),
-        login_limiter=RateLimiter(api.login_attempts, api.login_window), metrics=Metrics(),
+        login_limiter=RateLimiter(sessions, api.login_attempts, api.login_window),
+        metrics=Metrics(),
         owns_telemetry=telemetry is None, read_engine=reader,
         # PostgreSQL reads wait on the server (threads idle, GIL free): let more run
         read_slots=threading.BoundedSemaphore(READ_SLOTS if reader is not None else 16))

@@ -1,45 +1,47 @@
-"""A sliding-window rate limiter (pure: time passed in), used for logins.
+"""The login rate limit: at most ``limit`` failed logins per key (a client address, a
+user name) within ``window_s`` seconds.
 
-Per process: several API processes each allow ``limit`` attempts, which is still a
-hard ceiling on password guessing; a shared limiter (Redis) is the next step past one
-machine.
+Failures are rows in the ticket database (``api_login_failures``), so every process of
+``forewarn api serve --workers N`` (and every machine on one PostgreSQL) counts the same
+failures: N processes do not allow N times the guesses. Times are wall-clock seconds
+(passed in, so tests and replays choose them).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import deque
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.accounts import LoginFailure
 
 
 class RateLimiter:
-    """At most ``limit`` hits per key within ``window_s`` seconds."""
+    """At most ``limit`` failures per key within ``window_s`` seconds, counted in the
+    database behind ``sessions``."""
 
-    def __init__(self, limit: int, window_s: float) -> None:
-        self.limit, self.window_s = limit, window_s
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, sessions: sessionmaker[Session], limit: int, window_s: float) -> None:
+        self.sessions, self.limit, self.window_s = sessions, limit, window_s
 
     def retry_after(self, key: str, now_s: float) -> float:
-        """Seconds until ``key`` may try again (0 if it may now)."""
-        with self._lock:
-            hits = self._prune(key, now_s)
-            if len(hits) < self.limit:
-                return 0.0
-            return max(0.0, hits[0] + self.window_s - now_s)
+        """Seconds until ``key`` may try again (0 if it may now): until the oldest of its
+        newest ``limit`` failures leaves the window."""
+        since = int((now_s - self.window_s) * 1000)
+        with self.sessions() as s:
+            times = list(s.scalars(select(LoginFailure.at_ms).where(
+                LoginFailure.key == key, LoginFailure.at_ms > since)
+                .order_by(LoginFailure.at_ms.desc()).limit(self.limit)))
+        if len(times) < self.limit:
+            return 0.0
+        return max(0.0, times[-1] / 1000 + self.window_s - now_s)
 
     def hit(self, key: str, now_s: float) -> None:
-        with self._lock:
-            self._prune(key, now_s).append(now_s)
+        now_ms = int(now_s * 1000)
+        with self.sessions.begin() as s:
+            s.add(LoginFailure(key=key[:200], at_ms=now_ms))
+            # forget what no window can count any more (bounded table under a spray)
+            s.execute(delete(LoginFailure).where(
+                LoginFailure.at_ms <= now_ms - int(self.window_s * 1000)))
 
     def reset(self, key: str) -> None:
-        with self._lock:
-            self._hits.pop(key, None)
-
-    def _prune(self, key: str, now_s: float) -> deque[float]:
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now_s - self.window_s:
-            hits.popleft()
-        if len(self._hits) > 100_000:  # bounded memory under a spray of names
-            for k in [k for k, v in self._hits.items() if not v][:50_000]:
-                del self._hits[k]
-        return hits
+        with self.sessions.begin() as s:
+            s.execute(delete(LoginFailure).where(LoginFailure.key == key))

@@ -128,25 +128,38 @@ async def login(request: Request, state: State,
     if not expected or not secrets.compare_digest(expected, csrf_token):
         return _login_page(request, state, next, "Your login form expired: please try again.",
                            400)
-    now_s = time.monotonic()
+    now_s = time.time()  # wall clock: the failures are shared with other processes
     ip = request.client.host if request.client else "?"
-    limiter = state.login_limiter
-    wait = max(limiter.retry_after(f"ip:{ip}", now_s), limiter.retry_after(f"u:{username}", now_s))
+    wait, principal = await run_in_threadpool(_try_login, state, ip, username, password, now_s)
     if wait > 0:
         raise TooManyRequests(f"too many login attempts: try again in {wait:.0f} s",
                               {"Retry-After": str(int(wait) + 1)})
-    principal = await run_in_threadpool(accounts.authenticate, state.readers, username, password)
     if principal is None:
-        limiter.hit(f"ip:{ip}", now_s)
-        limiter.hit(f"u:{username}", now_s)
         return _login_page(request, state, next, "Wrong user name or password.", 401)
-    limiter.reset(f"u:{username}")
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, new_session(state, principal), httponly=True,
                         secure=state.settings.api.cookie_secure, samesite="lax",
                         max_age=int(state.settings.api.session_max_age))
     response.delete_cookie(LOGIN_COOKIE)
     return response
+
+
+def _try_login(state: AppState, ip: str, username: str, password: str,
+               now_s: float) -> tuple[float, Principal | None]:
+    """(seconds to wait, None) while the address or the name is over the limit, else
+    (0, the user or None); a failure counts against both, a success clears the name."""
+    limiter = state.login_limiter
+    keys = (f"ip:{ip}", f"u:{username}")
+    wait = max(limiter.retry_after(k, now_s) for k in keys)
+    if wait > 0:
+        return wait, None
+    principal = accounts.authenticate(state.readers, username, password)
+    if principal is None:
+        for k in keys:
+            limiter.hit(k, now_s)
+    else:
+        limiter.reset(keys[1])
+    return 0.0, principal
 
 
 def _login_page(request: Request, state: AppState, next: str | None,

@@ -7,10 +7,13 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from api import create_app
+from api.accounts import LoginFailure
 from api.errors import ConfigError
+from api.testing import NOW_MS
 from config import Settings
 
 PUBLIC = {"/healthz", "/readyz"}
@@ -139,6 +142,37 @@ def test_logins_are_rate_limited(client: Callable[..., TestClient]) -> None:
     assert statuses[3:] == [429, 429]
 
 
+def _fail_login(c: TestClient, user: str) -> int:
+    page = c.get("/login")
+    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    return c.post("/login", data={"username": user, "password": "wrong password!",
+                                  "csrf_token": token}).status_code
+
+
+def test_the_login_limit_is_shared_by_every_process_on_the_database(
+        client: Callable[..., TestClient], settings_api: Settings) -> None:
+    other = create_app(settings_api, clock=lambda: NOW_MS)  # a second worker process
+    try:
+        with TestClient(other, base_url="https://testserver") as second:
+            first = client()
+            assert [_fail_login(first, "tom"), _fail_login(second, "tom"),
+                    _fail_login(first, "tom")] == [401, 401, 401]
+            assert _fail_login(second, "tom") == 429
+            r = second.post("/login", data={"username": "tom", "password": "x",
+                                             "csrf_token": "x"})
+            assert r.status_code == 400  # a forged form is refused before counting
+    finally:
+        other.state.forewarn.close()
+
+
+def test_a_login_succeeding_clears_the_name_but_not_the_address(
+        client: Callable[..., TestClient], log_in: Callable[..., str]) -> None:
+    c = client()
+    assert [_fail_login(c, "anna"), _fail_login(c, "anna")] == [401, 401]
+    log_in(c, "anna")  # anna may try again; the address keeps its two failures
+    assert [_fail_login(c, "tom"), _fail_login(c, "anna")] == [401, 429]
+
+
 def test_a_login_form_without_its_token_is_refused(client: Callable[..., TestClient]) -> None:
     r = client().post("/login", data={"username": "anna", "password": "correct horse battery",
                                       "csrf_token": "forged"}, follow_redirects=False)
@@ -149,3 +183,15 @@ def test_production_refuses_the_development_session_secret(
         settings_api: Settings, make_settings: Callable[..., Settings], folder: Any) -> None:
     with pytest.raises(ConfigError, match="session_secret"):
         create_app(make_settings(folder, environment="production"))
+
+
+def test_failed_logins_leave_the_window_and_are_forgotten(app: FastAPI) -> None:
+    limiter = app.state.forewarn.login_limiter  # 3 per 300 s in the tests
+    for t in (1000.0, 1010.0, 1020.0):
+        assert limiter.retry_after("u:eve", t) == 0
+        limiter.hit("u:eve", t)
+    assert limiter.retry_after("u:eve", 1030.0) == 270.0  # until the first is 300 s old
+    assert limiter.retry_after("u:eve", 1300.0) == 0
+    limiter.hit("u:eve", 2000.0)  # prunes what no window counts any more
+    with app.state.forewarn.readers() as s:
+        assert s.scalar(select(func.count()).select_from(LoginFailure)) == 1

@@ -61,6 +61,9 @@ class MQTTSettings(_Section):
     shared_group: str = "forewarn-ingest"
     qos: Literal[0, 1, 2] = 1
     keepalive: PositiveSeconds = 30.0
+    protocol: Literal["5", "3.1.1"] = Field(
+        "5", description="MQTT version; 3.1.1 for brokers without MQTT 5 (then no shared "
+        "subscription: one ingest worker)")
 
     @field_validator("url")
     @classmethod
@@ -87,6 +90,10 @@ class MQTTSettings(_Section):
     @property
     def host(self) -> str:
         return urlsplit(self.url).hostname or "127.0.0.1"
+
+    @property
+    def mqtt5(self) -> bool:
+        return self.protocol == "5"
 
     @property
     def port(self) -> int:
@@ -322,6 +329,13 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     api: APISettings = APISettings()
     services: ServicesSettings = ServicesSettings()
+
+    @model_validator(mode="after")
+    def _shared_subscription_needs_mqtt5(self) -> Settings:
+        if self.mqtt.protocol == "3.1.1" and self.ingest.workers > 1:
+            raise ValueError("ingest.workers > 1 needs mqtt.protocol = \"5\" (the workers "
+                             "share the fleet through an MQTT 5 shared subscription)")
+        return self
 
     @model_validator(mode="after")
     def _no_unsafe_production_defaults(self) -> Settings:

@@ -10,6 +10,9 @@
   status and metadata are also subscribed unshared so every worker sees the retained
   latest state on first start.
 - Automatic reconnect with exponential backoff (paho's loop).
+- With ``mqtt.protocol = "3.1.1"`` (brokers without MQTT 5, like the demo's embedded
+  one): a persistent session (``clean_session=False``), no shared subscription, so
+  one worker takes the whole fleet.
 """
 
 from __future__ import annotations
@@ -86,8 +89,13 @@ class MQTTConsumer:
         self._lock = threading.Lock()
         self.connected = threading.Event()
         self.subscribed = threading.Event()
-        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                             protocol=MQTTProtocolVersion.MQTTv5, manual_ack=True)
+        if settings.mqtt5:
+            client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
+                                 protocol=MQTTProtocolVersion.MQTTv5, manual_ack=True)
+        else:
+            client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
+                                 protocol=MQTTProtocolVersion.MQTTv311, clean_session=False,
+                                 manual_ack=True)
         apply_auth(client, settings)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._connected
@@ -101,12 +109,18 @@ class MQTTConsumer:
 
     def start(self) -> None:
         """Connect in the background; paho reconnects by itself after any loss."""
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = self._session_expiry
-        props.ReceiveMaximum = self._receive_maximum
-        self._client.connect_async(self.settings.host, self.settings.port,
-                                   keepalive=int(self.settings.keepalive), clean_start=False,
-                                   properties=props)
+        keepalive = int(self.settings.keepalive)
+        if self.settings.mqtt5:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = self._session_expiry
+            props.ReceiveMaximum = self._receive_maximum
+            self._client.connect_async(self.settings.host, self.settings.port,
+                                       keepalive=keepalive, clean_start=False,
+                                       properties=props)
+        else:
+            self._client.max_inflight_messages_set(min(self._receive_maximum, 65_535))
+            self._client.connect_async(self.settings.host, self.settings.port,
+                                       keepalive=keepalive)
         self._client.loop_start()
 
     def stop(self) -> None:
@@ -138,11 +152,14 @@ class MQTTConsumer:
         self.connected.set()
         event(log, logging.INFO, "connected", broker=self.settings.url, client_id=self.client_id,
               session_present=flags.session_present)
-        qos = self.settings.qos
-        topics = [(topic, SubscribeOptions(qos=qos, retainHandling=1))
-                  for topic in subscriptions(self.settings.topic_prefix,
-                                             self.settings.shared_group or None)]
-        client.subscribe(topics)
+        qos, cfg = self.settings.qos, self.settings
+        if cfg.mqtt5:
+            client.subscribe([(topic, SubscribeOptions(qos=qos, retainHandling=1))
+                              for topic in subscriptions(cfg.topic_prefix,
+                                                         cfg.shared_group or None)])
+        else:  # MQTT 3.1.1 has no shared subscriptions: this worker takes everything
+            plain: list[tuple[str, int]] = [(t, qos) for t in subscriptions(cfg.topic_prefix, None)]
+            client.subscribe(plain)
 
     def _connect_failed(self, client: paho.Client, userdata: object) -> None:
         event(log, logging.WARNING, "connect_failed", broker=self.settings.url,

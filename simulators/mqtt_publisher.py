@@ -58,7 +58,7 @@ class FleetPublisher:
     def _client(self, index: int, client_id: str) -> mqtt.Client:
         s = self.settings
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, userdata=index,
-                        protocol=mqtt.MQTTv5)
+                        protocol=mqtt.MQTTv5 if s.mqtt5 else mqtt.MQTTv311)
         apply_auth(c, s)
         c.max_inflight_messages_set(100)
         c.max_queued_messages_set(0)

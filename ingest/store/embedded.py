@@ -7,13 +7,16 @@ InfluxDB.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
-from collections import defaultdict
 from collections.abc import Sequence
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import orjson
 
 from ingest.errors import StoreUnavailable
@@ -42,6 +45,17 @@ CREATE TABLE IF NOT EXISTS metas (
     device_id TEXT NOT NULL, ts_ms INTEGER NOT NULL, site TEXT NOT NULL, doc TEXT NOT NULL,
     PRIMARY KEY (device_id, ts_ms)
 ) WITHOUT ROWID;
+"""
+#: Each device's newest reading, found through the primary key (a loose index scan: one
+#: lookup per device, not a scan of every reading).
+_LAST_READINGS: Final = """
+WITH RECURSIVE ids(id) AS (
+    SELECT MIN(device_id) FROM readings
+    UNION ALL
+    SELECT (SELECT MIN(device_id) FROM readings WHERE device_id > ids.id) FROM ids
+    WHERE ids.id IS NOT NULL)
+SELECT r.device_id, r.site, r.ts_ms FROM ids JOIN readings r ON r.device_id = ids.id
+AND r.ts_ms = (SELECT MAX(ts_ms) FROM readings WHERE device_id = ids.id)
 """
 
 
@@ -102,21 +116,10 @@ class EmbeddedStore:
                      every_ms: int | None = None) -> SignalFrame:
         if every_ms is not None:
             start_ms = window_start(start_ms, every_ms)
-        readings = self.read_readings(device_id, start_ms, stop_ms)
-        wanted = set(signals) if signals is not None else None
-        # time -> signal -> values (several values per cell when downsampling)
-        cells: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-        for r in readings:
-            t = r.ts_ms if every_ms is None else window_start(r.ts_ms, every_ms)
-            row = cells[t]
-            for name, value in r.signals.items():
-                if wanted is None or name in wanted:
-                    row[name].append(value)
-        times = sorted(t for t, row in cells.items() if row)
-        names = sorted({n for t in times for n in cells[t]})
-        columns: dict[str, list[float | None]] = {
-            n: [_mean(cells[t][n]) if n in cells[t] else None for t in times] for n in names}
-        return SignalFrame(device_id, times, columns)
+        rows = self._rows("SELECT ts_ms, signals FROM readings "
+                          "WHERE device_id = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms",
+                          (device_id, start_ms, stop_ms))
+        return _frame(device_id, rows, every_ms, signals)
 
     def read_fleet_signals(self, start_ms: int, stop_ms: int, every_ms: int,
                            signals: Sequence[str] | None = None,
@@ -127,26 +130,13 @@ class EmbeddedStore:
         rows = self._rows("SELECT device_id, ts_ms, signals FROM readings "
                           "WHERE ts_ms >= ? AND ts_ms < ? ORDER BY device_id, ts_ms",
                           (start_ms, stop_ms))
-        wanted = set(signals) if signals is not None else None
         only = set(device_ids) if device_ids is not None else None
-        cells: dict[str, dict[int, dict[str, list[float]]]] = defaultdict(
-            lambda: defaultdict(lambda: defaultdict(list)))
-        for device, ts, doc in rows:
-            if only is not None and device not in only:
-                continue
-            row = cells[device][window_start(ts, every_ms)]
-            for name, value in orjson.loads(doc).items():
-                if wanted is None or name in wanted:
-                    row[name].append(value)
         out = {}
-        for device, by_time in cells.items():
-            times = sorted(t for t, row in by_time.items() if row)
-            if not times:
-                continue
-            names = sorted({n for t in times for n in by_time[t]})
-            out[device] = SignalFrame(device, times, {
-                n: [_mean(by_time[t][n]) if n in by_time[t] else None for t in times]
-                for n in names})
+        for device, group in groupby(rows, key=itemgetter(0)):
+            if only is None or device in only:
+                frame = _frame(device, [(ts, doc) for _, ts, doc in group], every_ms, signals)
+                if len(frame):
+                    out[device] = frame
         return out
 
     def count_readings(self, start_ms: int, stop_ms: int, device_id: str | None = None) -> int:
@@ -183,9 +173,9 @@ class EmbeddedStore:
             for d, s in self._rows(f"SELECT DISTINCT device_id, site FROM {table} "
                                    "WHERE ts_ms >= ?", (since_ms,)):
                 seen.setdefault(d, (s, None))
-        for d, s, last in self._rows("SELECT device_id, site, MAX(ts_ms) FROM readings "
-                                     "WHERE ts_ms >= ? GROUP BY device_id", (since_ms,)):
-            seen[d] = (s, last)
+        for d, s, last in self._rows(_LAST_READINGS):
+            if last >= since_ms:
+                seen[d] = (s, last)
         return [DeviceSummary(d, s, last, self.latest_status(d), self.latest_meta(d))
                 for d, (s, last) in sorted(seen.items())]
 
@@ -194,5 +184,29 @@ class EmbeddedStore:
             self._db.close()
 
 
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values)
+def _frame(device_id: str, rows: Sequence[tuple[int, Any]], every_ms: int | None,
+           signals: Sequence[str] | None) -> SignalFrame:
+    """``(ts_ms, signals JSON)`` rows of one device, in time order, as a frame: each signal
+    averaged over the values present in each ``every_ms`` window (each reading on its own
+    without ``every_ms``); windows without any wanted value are left out."""
+    docs = [orjson.loads(doc) for _, doc in rows]
+    wanted = set(signals) if signals is not None else None
+    names = sorted({n for d in docs for n in d if wanted is None or n in wanted})
+    if not names:
+        return SignalFrame(device_id)
+    values = np.array([[d.get(n, math.nan) for n in names] for d in docs], dtype=float)
+    ts = np.fromiter((t for t, _ in rows), dtype=np.int64, count=len(rows))
+    windows = ts if every_ms is None else ts - ts % every_ms
+    starts = np.flatnonzero(np.r_[True, windows[1:] != windows[:-1]])
+    present = ~np.isnan(values)
+    sums = np.add.reduceat(np.where(present, values, 0.0), starts, axis=0)
+    counts = np.add.reduceat(present.astype(np.int64), starts, axis=0)
+    keep = counts.any(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = (sums / counts)[keep]
+    has = counts[keep] > 0
+    columns: dict[str, list[float | None]] = {
+        n: [v if h else None for v, h in zip(means[:, c].tolist(), has[:, c].tolist(),
+                                                strict=True)]
+        for c, n in enumerate(names)}
+    return SignalFrame(device_id, windows[starts][keep].tolist(), columns)

@@ -1,101 +1,235 @@
-"""``forewarn demo``: the whole loop on embedded defaults in about a minute, no services."""
+"""``forewarn demo``: the whole loop in a few minutes, on embedded defaults, no services."""
 
 from __future__ import annotations
 
 import json
-import secrets
+import logging
+import os
+import sys
+import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from cli.context import app_context, fail
 
-console = Console()
-err = Console(stderr=True)
-
-STAGES = {"simulate": "simulating the fleet into the embedded store",
-          "cohort": "learning each heat pump's normal",
-          "replay": "running the detectors over the history",
-          "dispatch": "opening and booking tickets"}
+SPEED_HELP = ("Simulated seconds per real second for the live part (default 21600: a month "
+              "in two minutes); 0 runs as fast as the machine can.")
 
 
 def demo(
     ctx: typer.Context,
-    devices: int = typer.Option(50, "--devices", "-n", min=5, max=2_000,
-                                help="Simulated heat pumps."),
-    days: float = typer.Option(60.0, "--days", "-d", min=20.0, max=365.0,
-                               help="Simulated days of history (from 1 October 2025)."),
+    devices: int = typer.Option(50, "--devices", "-n", min=5, max=500,
+                                help="Simulated heat pumps (seven of them develop a fault)."),
+    days: float = typer.Option(60.0, "--days", "-d", min=45.0, max=365.0,
+                               help="Simulated days, from 1 October 2025. The first 36 % are "
+                                    "sent as history the detectors learn each pump's normal "
+                                    "from; the rest runs live."),
+    speed: float = typer.Option(21_600.0, "--speed", min=0.0, help=SPEED_HELP),
     seed: int = typer.Option(1, "--seed", "-s", help="Same seed, same fleet, faults and result."),
     workdir: Path = typer.Option(Path(".forewarn/demo"), "--workdir",
-                                 help="Where the demo's telemetry and ticket databases go."),
+                                 help="Where the demo's databases, models and chart go "
+                                      "(replaced on every run)."),
     chart: Path | None = typer.Option(None, "--chart",
                                       help="Where to save the chart (default: in --workdir)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the final report as JSON only."),
+    as_json: bool = typer.Option(False, "--json",
+                                 help="Print only the final report, as JSON, on stdout "
+                                      "(progress goes to stderr)."),
     keep_running: bool = typer.Option(
         False, "--keep-running",
-        help="Afterwards, serve the planner web app on the demo's tickets until Ctrl-C."),
-    open_browser: bool = typer.Option(False, "--open/--no-browser",
-                                      help="With --keep-running, open the web app."),
-    port: int = typer.Option(8000, "--port", min=1, max=65535,
-                             help="Port of the web app with --keep-running."),
+        help="After the report, keep the API and planner web app up until Ctrl-C."),
+    open_browser: bool | None = typer.Option(
+        None, "--open/--no-browser",
+        help="Open the planner web app in a browser at the start (default: only on an "
+             "interactive terminal outside CI)."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535,
+                             help="Port of the API and web app (0: any free port)."),
 ) -> None:
-    """Run the whole loop on embedded defaults: no broker, database or InfluxDB needed.
+    """Run the whole loop, every stage a separate component talking over MQTT.
 
-    A fleet of simulated heat pumps, some developing faults, is written into the
-    embedded telemetry store; the detectors run over its history in the same steps
-    as the scheduler would; findings become prioritised tickets with technicians
-    booked and customer messages queued, in a SQLite ticket database. At the end:
-    faults injected, caught before the customer would have noticed, lead times,
-    false alarms, tickets, a sample customer message, and a chart.
+    A simulated fleet of heat pumps publishes telemetry to an MQTT broker; an
+    ingest worker stores it; the detectors run on their schedule of simulated
+    time (quick checks hourly, model scoring every 6 h, retraining weekly);
+    dispatch turns findings into prioritised tickets with technicians booked;
+    the API and the planner web app serve them while it runs (address and a
+    one-off login are printed at the start).
 
-    Example: forewarn demo --devices 50 --days 60 --seed 1 --keep-running --open
+    On a bare machine everything is embedded: an in-process MQTT broker
+    (amqtt), a SQLite telemetry store and SQLite tickets, all in --workdir.
+    Where the settings name real services (a config file, FOREWARN_...
+    variables, or 'forewarn services up'), the demo uses them instead.
+
+    At the end: faults injected, caught before failure and before the customer
+    would have noticed, lead times, false alarms, tickets, and a chart.
+    Ctrl-C stops everything cleanly.
+
+    Examples:
+
+      forewarn demo                                    # 50 pumps, 60 days, ~4 min
+
+      forewarn demo -n 20 --speed 0 --json > report.json
+
+      forewarn demo --keep-running --open              # then explore the web app
     """
     settings = app_context(ctx).settings
-    from demo.loop import run_demo
-    from detect.evaluation.report import table, write_chart
+    from demo.errors import DemoError
+    from demo.pipeline import Demo, DemoOptions, Status
+    from dispatch.errors import DispatchError
+    from ingest.errors import IngestError
+    from simulators.errors import SimulatorError
 
+    out = Console(stderr=as_json, highlight=False, soft_wrap=True)
+    logging.getLogger("ingest").setLevel(logging.ERROR)  # reconnect chatter, not the story
     started = time.perf_counter()
-    if not as_json:
-        console.print(f"[bold]Forewarn demo[/]: {devices} simulated heat pumps over {days:g} "
-                      f"days (seed {seed}), embedded store and SQLite, no services needed.")
-    with Progress(TextColumn("{task.description}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                  console=err, disable=as_json) as bar:
-        tasks: dict[str, TaskID] = {}
+    status = Status()
+    options = DemoOptions(devices=devices, days=days, speed=speed, seed=seed,
+                          workdir=workdir, port=port)
+    try:
+        with Demo(settings, options, status) as run:
+            out.print(f"[bold]Forewarn demo[/]: {devices} simulated heat pumps over {days:g} "
+                      f"days (seed {seed}), live at {_speed(speed)}.")
+            login = run.start()
+            for line in (run.components.broker, run.components.telemetry,
+                         run.components.tickets):
+                out.print(f"  {line}")
+            out.print(f"[bold]Planner web app:[/] {login.url}  (log in as [bold]{login.user}"
+                      f"[/], password [bold]{login.password}[/])")
+            if _should_open(open_browser):
+                import webbrowser
 
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(STAGES.get(stage, stage), total=total)
-            bar.update(tasks[stage], completed=done, total=total)
+                webbrowser.open(login.url)
+            with _Ticker(status, out):
+                run.run()
+            result = _result(run, started)
+            png = _write_chart(result.report, chart or run.workdir / "forewarn-demo.png")
+            if as_json:
+                data = result.to_dict()
+                data["chart"] = str(png)
+                print(json.dumps(data, indent=2, default=str), flush=True)
+            else:
+                _print_report(out, result.to_dict(), result.report, png)
+            if keep_running:
+                out.print(f"\nThe API and web app keep running at {login.url}; Ctrl-C stops.")
+                while True:
+                    time.sleep(0.5)
+    except KeyboardInterrupt:
+        left = Demo.leftover_threads()
+        Console(stderr=True).print(
+            "\nforewarn demo: interrupted; " + (
+                f"still running: {', '.join(left)}" if left else
+                "every component is stopped (fleet, broker, ingest, detectors, web app)."),
+            highlight=False)
+        raise typer.Exit(130) from None
+    except (DemoError, DispatchError, IngestError, SimulatorError) as exc:
+        fail(f"the demo stopped: {exc}")
+    except OSError as exc:
+        fail(f"cannot run the demo in {workdir}: {exc.strerror or exc}")
 
-        try:
-            result = run_demo(workdir.resolve(), devices, days, seed, progress)
-        except OSError as exc:
-            fail(f"cannot write the demo into {workdir}: {exc.strerror or exc}")
-    png = write_chart(result.report, chart or workdir / "forewarn-demo.png")
-    if as_json:
-        data = result.to_dict()
-        data["chart"] = str(png)
-        print(json.dumps(data, indent=2, default=str))
-        return
-    console.print(table(result.report))
-    for line in _story(result.to_dict()):
-        console.print(line, highlight=False)
-    if result.tickets.sample_message:
-        console.print("\n[bold]The first message to a customer:[/]")
-        console.print(result.tickets.sample_message, highlight=False)
-    console.print(_tickets_table(result.tickets.rows))
-    console.print(f"\nchart: {png}    ({time.perf_counter() - started:.0f} s)")
-    if keep_running:
-        _serve(settings, result.tickets_url, result.telemetry_path, port, open_browser)
-    else:
-        console.print("Run again with --keep-running to open the planner web app on these "
-                      "tickets.")
+
+def _speed(speed: float) -> str:
+    if speed == 0:
+        return "full speed"
+    return f"x{speed:,.0f} (a simulated month in {30 * 86_400 / speed / 60:.1f} min)"
+
+
+def _should_open(flag: bool | None) -> bool:
+    if flag is not None:
+        return flag
+    return sys.stdout.isatty() and sys.stdin.isatty() and not os.environ.get("CI")
+
+
+def _date(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def status_line(s: Any) -> str:
+    """One line: where the simulation and the pipeline are."""
+    day = (s.sim_ms - s.start_ms) / 86_400_000
+    total = (s.end_ms - s.start_ms) / 86_400_000
+    detected = f"detectors at {_date(s.detect_ms)}" if s.detect_ms else "detectors waiting"
+    return (f"{s.phase:9} {_date(s.sim_ms)} (day {day:4.1f} of {total:g}) | "
+            f"{s.readings_stored:,} readings stored | {detected} | {s.findings} findings | "
+            f"{s.tickets} tickets | {s.booked} visits booked")
+
+
+class _Ticker:
+    """The status line: redrawn in place on a terminal, a plain line every 10 s otherwise."""
+
+    def __init__(self, status: Any, console: Console) -> None:
+        self.status, self.console = status, console
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="demo-status", daemon=True)
+        self._live: Any = None
+
+    def __enter__(self) -> _Ticker:
+        if self.console.is_terminal:
+            from rich.live import Live
+
+            self._live = Live(get_renderable=lambda: Text(status_line(self.status)),
+                              console=self.console, refresh_per_second=4, transient=False)
+            self._live.start()
+        else:
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(10.0):
+            self.console.print(status_line(self.status), highlight=False)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.stop()
+        else:
+            self._stop.set()
+            self._thread.join(2.0)
+            self.console.print(status_line(self.status), highlight=False)
+
+
+def _result(run: Any, started: float) -> Any:
+    from demo.loop import DemoResult, summarise
+    from detect.evaluation.metrics import score
+
+    truth = run.truth()
+    report = score(run.findings, truth)
+    faulty = {r.device_id for r in truth.faults if r.fault != "none"}
+    tickets = summarise(run.service.sessions, faulty)
+    login = run.login
+    c = run.components
+    return DemoResult(
+        devices=run.options.devices, days=run.options.days, seed=run.options.seed,
+        speed=run.options.speed, findings=len(run.findings), report=report, tickets=tickets,
+        readings=run.status.readings_stored, messages=run.status.messages,
+        components={"broker": c.broker, "telemetry": c.telemetry, "tickets": c.tickets},
+        web={"url": login.url, "user": login.user, "password": login.password},
+        api=run.api_tickets(), seconds=time.perf_counter() - started, plan=run.plan)
+
+
+def _write_chart(report: Any, path: Path) -> Path:
+    from detect.evaluation.report import write_chart
+
+    return write_chart(report, path)
+
+
+def _print_report(out: Console, data: dict[str, Any], report: Any, png: Path) -> None:
+    from detect.evaluation.report import table
+
+    out.print(table(report))
+    for line in _story(data):
+        out.print(line)
+    sample = data["tickets"]["sample_message"]
+    if sample:
+        out.print("\n[bold]The first message to a customer:[/]")
+        out.print(sample)
+    out.print(_tickets_table(data["tickets"]["rows"]))
+    api = data["api"]
+    out.print(f"The API lists {api['tickets']} tickets at {api['url']}.")
+    out.print(f"\nchart: {png}    ({data['seconds']:.0f} s)")
 
 
 def _pct(value: float | None) -> str:
@@ -125,6 +259,8 @@ def _story(data: dict[str, Any]) -> list[str]:
         f"{tk['visits_booked']} visits booked, {tk['remote_checks']} remote checks, "
         f"{tk['escalated']} escalated to a planner, {tk['messages']} customer messages; "
         f"{tk['on_healthy_devices']} on healthy heat pumps.",
+        f"[bold]Pipeline:[/] {data['readings']:,} readings in {data['messages']:,} MQTT "
+        f"messages through the broker and ingest.",
     ]
 
 
@@ -137,32 +273,3 @@ def _tickets_table(rows: list[dict[str, Any]]) -> Table:
                       str(r["priority"]), "yes" if r["booked"] else
                       ("escalated" if r["escalated"] else "-"))
     return table
-
-
-def _serve(settings: Any, tickets_url: str, telemetry_path: Path, port: int,
-           open_browser: bool) -> None:
-    """Serve the planner web app on the demo's databases until Ctrl-C."""
-    import uvicorn
-
-    from api import create_app
-    from api.accounts import create_user
-
-    demo_settings = settings.model_copy(update={
-        "tickets": settings.tickets.model_copy(update={"url": tickets_url}),
-        "telemetry": settings.telemetry.model_copy(
-            update={"store": "embedded", "embedded_path": telemetry_path}),
-    })
-    web = create_app(demo_settings)
-    password = secrets.token_urlsafe(9)
-    user = f"planner-{secrets.token_hex(2)}"
-    create_user(web.state.forewarn.sessions, user, "planner", password, int(time.time() * 1000))
-    url = f"http://127.0.0.1:{port}"
-    console.print(f"\n[bold]Planner web app:[/] {url}  (log in as [bold]{user}[/], "
-                  f"password [bold]{password}[/]); Ctrl-C stops.", highlight=False)
-    if open_browser:
-        import webbrowser
-
-        webbrowser.open(url)
-    uvicorn.run(web, host="127.0.0.1", port=port, log_level="warning")
-
-

@@ -1,5 +1,6 @@
-"""The demo: the whole Forewarn loop on embedded defaults, needing no services."""
+"""The demo: the whole Forewarn loop as separate components over MQTT, on embedded defaults."""
 
-from demo.loop import DemoResult, TicketSummary, run_demo
+from demo.loop import DemoResult, TicketSummary, demo_plan
+from demo.pipeline import Demo, DemoOptions, Status
 
-__all__ = ["DemoResult", "TicketSummary", "run_demo"]
+__all__ = ["Demo", "DemoOptions", "DemoResult", "Status", "TicketSummary", "demo_plan"]

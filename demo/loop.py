@@ -1,26 +1,15 @@
-"""Run the loop end to end on embedded defaults: simulate → store → detect → dispatch.
+"""What the demo injects and what it reports: the fault plan, the ticket summary, the result.
 
-A simulated fleet (with faults drawn from the default mix) is backfilled into the
-embedded SQLite telemetry store; the detectors are replayed over that history in
-scheduler-sized steps, exactly as ``forewarn evaluate`` does; their findings are fed
-in time order to a dispatcher on a SQLite ticket database, which correlates them into
-tickets, decides the action, books technicians and queues the customer messages.
-Everything lands in ``workdir`` so the planner web app can be served on it afterwards.
+The pipeline itself (broker, ingest, detectors, dispatch, web app) is
+:mod:`demo.pipeline`; this module is its pure input and output.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
-from config import DispatchSettings
 from detect.evaluation.metrics import Report
-from detect.evaluation.run import evaluate
-from detect.evaluation.simulate import DEFAULT_START_S
-
-Progress = Callable[[str, int, int], None]
 
 #: A few developing faults (and one sudden failure, to keep the result honest), placed so
 #: that each has a healthy history first and fails inside the run: (fault, onset, length)
@@ -53,19 +42,27 @@ class DemoResult:
     devices: int
     days: float
     seed: int
+    speed: float
     findings: int
     report: Report
     tickets: TicketSummary
-    telemetry_path: Path
-    tickets_url: str
+    readings: int
+    messages: int
+    components: dict[str, str]
+    web: dict[str, str]
+    api: dict[str, Any]
+    seconds: float
+    plan: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "devices": self.devices, "days": self.days, "seed": self.seed,
-            "findings": self.findings,
+            "devices": self.devices, "days": self.days, "seed": self.seed, "speed": self.speed,
+            "seconds": round(self.seconds, 1), "readings": self.readings,
+            "messages": self.messages, "findings": self.findings,
+            "faults_injected": self.plan,
             "detection": self.report.to_dict(),
             "tickets": asdict(self.tickets),
-            "telemetry_store": str(self.telemetry_path), "tickets_url": self.tickets_url,
+            "components": self.components, "web": self.web, "api": self.api,
         }
 
 
@@ -86,48 +83,6 @@ def demo_plan(devices: int, days: float, seed: int) -> list[dict[str, Any]]:
             entry["sensor"] = "supply_temp"
         plan.append(entry)
     return plan
-
-
-def run_demo(workdir: Path, devices: int = 50, days: float = 60.0, seed: int = 1,
-             progress: Progress | None = None) -> DemoResult:
-    """Run the whole loop into ``workdir`` and return what happened."""
-    from dispatch.directory import directory_from_fleet
-    from dispatch.directory import seed as seed_directory
-    from dispatch.dispatcher import Dispatcher, replay
-    from dispatch.forecast import SimulatedForecast
-    from dispatch.store import connect, migrate, session_factory
-    from ingest.store import EmbeddedStore
-    from simulators.fleet import Fleet
-
-    workdir.mkdir(parents=True, exist_ok=True)
-    telemetry_path = workdir / "telemetry.sqlite"
-    tickets_path = workdir / "tickets.sqlite"
-    for stale in (telemetry_path, tickets_path):
-        stale.unlink(missing_ok=True)
-    store = EmbeddedStore(telemetry_path)
-    try:
-        evaluation = evaluate(store, devices, days, seed, progress=progress,
-                              plan=demo_plan(devices, days, seed))
-    finally:
-        store.close()
-
-    tickets_url = f"sqlite:///{tickets_path}"
-    engine = connect(tickets_url)
-    try:
-        migrate(engine)
-        sessions = session_factory(engine)
-        seed_directory(sessions, directory_from_fleet(devices, seed))
-        weather = Fleet(devices, seed=seed, start_s=DEFAULT_START_S, interval_s=600.0).weather
-        dispatcher = Dispatcher(sessions, DispatchSettings(labels_path=workdir / "labels.jsonl"),
-                                SimulatedForecast(weather))
-        replay(dispatcher, evaluation.findings,
-               progress=(lambda k, n: progress("dispatch", k, n)) if progress else None)
-        faulty = {r.device_id for r in evaluation.run.truth.faults if r.fault != "none"}
-        summary = summarise(sessions, faulty)
-    finally:
-        engine.dispose()
-    return DemoResult(devices, days, seed, len(evaluation.findings), evaluation.report,
-                      summary, telemetry_path, tickets_url)
 
 
 def summarise(sessions: Any, faulty_devices: set[str]) -> TicketSummary:

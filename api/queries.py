@@ -175,9 +175,10 @@ def _ticket_where(f: TicketFilter) -> list[ColumnElement[bool]]:
 
 def list_tickets(s: Session, f: TicketFilter, sort: str, cursor: str | None,
                  limit: int) -> tuple[list[TicketSummary], str | None]:
-    """One page of tickets in ``sort`` order, in one query: the rows come in index order
-    (``ix_tickets_queue`` for the priority sort, so no sort and no scan past the page),
-    with only the columns a summary needs and the region from the directory."""
+    """One page of tickets in ``sort`` order: one query for the rows, in index order
+    (``ix_tickets_queue`` for the priority sort: no sort, no scan past the page), with
+    only the columns a summary needs and the region from the directory; one more for
+    their active bookings and technicians."""
     key = _TICKET_KEYS[sort]
     q = (select(*_SUMMARY_COLUMNS, t.Site.region)
          .outerjoin(t.Device, t.Device.id == t.Ticket.device_id)

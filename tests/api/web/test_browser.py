@@ -101,6 +101,7 @@ def test_device_and_fleet_pages_show_telemetry_and_health(page: Page, screenshot
     sites.locator("tbody tr th a").first.click()
     expect(page.get_by_role("heading", name="Devices")).to_be_visible()
     expect(page.locator("#device-table tbody tr")).to_have_count(1)
+    page.screenshot(path=str(screenshots / "devices.png"), full_page=True)
 
 
 def test_the_fleet_page_fits_a_tablet_and_its_map_works_by_keyboard(

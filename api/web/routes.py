@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from api import accounts, actions, queries, telemetry
 from api.accounts import Principal
@@ -187,10 +188,12 @@ def logout(who: WebUser, csrf_token: Annotated[str, Form(max_length=100)]) -> Re
 def _queue(state: AppState, priority: str | None, action: str | None, region: str | None,
            cursor: str | None, with_regions: bool) -> tuple[list[Any], str | None, list[str]]:
     f = queries.TicketFilter("open", priority or None, action or None, None, region or None)
-    with state.readers() as s:
+
+    def read(s: Session) -> tuple[list[Any], str | None, list[str]]:
         items, nxt = queries.list_tickets(s, f, "priority", cursor, state.settings.api.page_size)
-        regions = queries.regions(s) if with_regions else []
-    return items, nxt, regions
+        return items, nxt, queries.regions(s) if with_regions else []
+
+    return state.read(read)
 
 
 @router.get("/", response_class=HTMLResponse)

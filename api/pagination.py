@@ -33,8 +33,24 @@ def decode(cursor: str, n: int) -> list[Any]:
     return values
 
 
+def _fits(col: Any, value: Any) -> bool:
+    """Whether ``value`` can stand for ``col`` (a forged cursor must answer 400, not
+    reach PostgreSQL as text compared with an integer)."""
+    try:
+        kind = col.type.python_type
+    except (NotImplementedError, AttributeError):
+        return True
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
 def after(key: Key, values: Sequence[Any]) -> ColumnElement[bool]:
     """Rows that come after ``values`` in the order ``key``."""
+    if not all(_fits(col, v) for (col, _), v in zip(key, values, strict=True)):
+        raise BadRequest("cursor: not a cursor for this list and sort order")
     clauses = []
     for i, (col, desc) in enumerate(key):
         eq = [c == literal(v, c.type) for (c, _), v in zip(key[:i], values[:i], strict=True)]

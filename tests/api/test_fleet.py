@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
+from api import pagination
 from api.testing import NOW_MS
 
 
@@ -88,3 +89,6 @@ def test_sites_filter_by_region_worst_state_and_id(planner: TestClient) -> None:
     bad = planner.get("/api/v1/fleet/sites", params={"health": "broken"})
     assert bad.status_code == 422 and "health" in bad.json()["detail"]
     assert planner.get("/api/v1/fleet/sites", params={"cursor": "nope"}).status_code == 400
+    forged = pagination.encode(["x", "y", "z", 1])  # the right length, the wrong types
+    r = planner.get("/api/v1/fleet/sites", params={"cursor": forged})
+    assert r.status_code == 400 and r.json()["detail"].startswith("cursor:")

@@ -249,6 +249,17 @@ def health_map(areas: Sequence[Area], width: int = 560, height: int = 420) -> Ma
         return oy + (lat1 - lat) * scale
 
     biggest = max(a.devices for a in areas) or 1
+
+    def radius(a: Area) -> float:
+        return 8 + 34 * math.sqrt(a.devices / biggest)
+
+    def label_left(a: Area) -> bool:
+        """Put the label left of the circle when on the right it would cover another."""
+        cx, cy, r = x(a.lon), y(a.lat), radius(a)
+        x0, x1 = cx + r + 4, cx + r + 4 + 7 * max(len(a.label), 18)
+        return any(b is not a and x0 - radius(b) < x(b.lon) < x1 + radius(b)
+                   and abs(y(b.lat) - cy) < radius(b) + 14 for b in areas) or x1 > width
+
     parts = [f'<svg class="chart map" viewBox="0 0 {width} {height}" role="group" '
              'aria-labelledby="map-t map-d"><title id="map-t">Fleet health by area</title>'
              '<desc id="map-d">Circles sized by devices and coloured by the share that need '
@@ -265,8 +276,9 @@ def health_map(areas: Sequence[Area], width: int = 560, height: int = 420) -> Ma
                      f'{lon}°E</text>')
     for a in sorted(areas, key=lambda a: -a.devices):  # small circles on top
         share = a.attention / a.devices if a.devices else 0.0
-        r = 8 + 34 * math.sqrt(a.devices / biggest)
+        r = radius(a)
         cx, cy = x(a.lon), y(a.lat)
+        tx, anchor = (cx - r - 4, "end") if label_left(a) else (cx + r + 4, "start")
         text = (f"{a.label}: {a.devices:,} devices, {a.attention:,} need attention "
                 f"({share:.0%}), {a.visits:,} a visit")
         parts.append(
@@ -274,9 +286,10 @@ def health_map(areas: Sequence[Area], width: int = 560, height: int = 420) -> Ma
             f'<title>{escape(text)}</title>'
             f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{r:.1f}" fill="{attention_colour(share)}" '
             'fill-opacity=".78" stroke="#1b1b1f" stroke-width="1"/>'
-            f'<text class="map-label" x="{cx + r + 4:.1f}" y="{cy - 2:.1f}">'
-            f'{escape(a.label)}</text><text class="map-figure" x="{cx + r + 4:.1f}" '
-            f'y="{cy + 12:.1f}">{a.attention:,} of {a.devices:,} ({share:.0%})</text></a>')
+            f'<text class="map-label" x="{tx:.1f}" y="{cy - 2:.1f}" text-anchor="{anchor}">'
+            f'{escape(a.label)}</text><text class="map-figure" x="{tx:.1f}" '
+            f'y="{cy + 12:.1f}" text-anchor="{anchor}">'
+            f'{a.attention:,} of {a.devices:,} ({share:.0%})</text></a>')
     lx, ly = left, height - 10
     parts.append(f'<text class="chart-legend" x="{lx}" y="{ly}">Need attention:</text>')
     lx += 100

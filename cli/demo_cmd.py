@@ -155,7 +155,8 @@ def status_line(s: Any) -> str:
     detected = f"detectors at {_date(s.detect_ms)}" if s.detect_ms else "detectors waiting"
     return (f"{s.phase:9} {_date(s.sim_ms)} (day {day:4.1f} of {total:g}) | "
             f"{s.readings_stored:,} readings stored | {detected} | {s.findings} findings | "
-            f"{s.tickets} tickets | {s.booked} visits booked")
+            f"{s.tickets} tickets | {s.booked} visits booked"
+            + (f" | {s.failed_runs} runs failed" if s.failed_runs else ""))
 
 
 class _Ticker:
@@ -207,7 +208,8 @@ def _result(run: Any, started: float) -> Any:
         readings=run.status.readings_stored, messages=run.status.messages,
         components={"broker": c.broker, "telemetry": c.telemetry, "tickets": c.tickets},
         web={"url": login.url, "user": login.user, "password": login.password},
-        api=run.api_tickets(), seconds=time.perf_counter() - started, plan=run.plan)
+        api=run.api_tickets(), seconds=time.perf_counter() - started, plan=run.plan,
+        failed_runs=run.status.failed_runs)
 
 
 def _write_chart(report: Any, path: Path) -> Path:
@@ -260,7 +262,9 @@ def _story(data: dict[str, Any]) -> list[str]:
         f"{tk['escalated']} escalated to a planner, {tk['messages']} customer messages; "
         f"{tk['on_healthy_devices']} on healthy heat pumps.",
         f"[bold]Pipeline:[/] {data['readings']:,} readings in {data['messages']:,} MQTT "
-        f"messages through the broker and ingest.",
+        f"messages through the broker and ingest"
+        + (f"; {data['failed_runs']} detector runs failed and were skipped (see the log)."
+           if data["failed_runs"] else "."),
     ]
 
 

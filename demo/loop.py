@@ -53,12 +53,14 @@ class DemoResult:
     api: dict[str, Any]
     seconds: float
     plan: list[dict[str, Any]] = field(default_factory=list)
+    failed_runs: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "devices": self.devices, "days": self.days, "seed": self.seed, "speed": self.speed,
             "seconds": round(self.seconds, 1), "readings": self.readings,
             "messages": self.messages, "findings": self.findings,
+            "failed_runs": self.failed_runs,
             "faults_injected": self.plan,
             "detection": self.report.to_dict(),
             "tickets": asdict(self.tickets),

@@ -36,7 +36,7 @@ from demo.errors import DemoError
 from demo.schedule import SimSchedule
 from detect.evaluation.simulate import DEFAULT_START_S
 from detect.findings import Finding
-from detect.frame import DAY_MS
+from detect.frame import DAY_MS, HOUR_MS
 from detect.sink import FindingSink, JsonLinesSink, MemorySink
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,7 @@ class Status:
     findings: int = 0
     tickets: int = 0
     booked: int = 0
+    failed_runs: int = 0  # detector or dispatch runs that failed (logged, skipped)
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ def demo_settings(settings: Settings, workdir: Path) -> tuple[Settings, Componen
         "topic_prefix": TOPIC_PREFIX, "client_id": f"forewarn-demo-{tag}",
         "shared_group": f"forewarn-demo-{tag}", "qos": 1,
         **({} if real_broker else {"protocol": "3.1.1", "username": None, "password": None})})
+    influx = settings.influx.model_copy(update={"timeout": max(settings.influx.timeout, 60.0)})
     telemetry = settings.telemetry if real_store else settings.telemetry.model_copy(
         update={"store": "embedded", "embedded_path": workdir / "telemetry.sqlite"})
     tickets = settings.tickets if real_tickets else settings.tickets.model_copy(
@@ -123,11 +125,14 @@ def demo_settings(settings: Settings, workdir: Path) -> tuple[Settings, Componen
         "spool_dir": workdir / "spool", "dead_letter_path": workdir / "dead-letters.sqlite",
         "metrics_port": 0, "workers": 1, "flush_interval": 0.2, "session_expiry": 600.0,
         "max_age": 3650 * 86_400.0})  # the simulated season lies in the past
+    # On InfluxDB every quick check costs a few queries per device: every 6 h, as evaluate.
+    quick = {"quick_interval": 6 * 3600.0, "quick_lookback": 6 * 3600.0} if real_store else {}
     detect = settings.detect.model_copy(update={
-        **DEMO_DETECT, "models_dir": workdir / "models",
+        **DEMO_DETECT, **quick, "models_dir": workdir / "models",
         "findings_path": workdir / "findings.jsonl"})
     dispatch = settings.dispatch.model_copy(update={"labels_path": workdir / "labels.jsonl"})
-    out = settings.model_copy(update={"mqtt": mqtt, "telemetry": telemetry, "tickets": tickets,
+    out = settings.model_copy(update={"mqtt": mqtt, "influx": influx, "telemetry": telemetry,
+                                      "tickets": tickets,
                                       "ingest": ingest, "detect": detect, "dispatch": dispatch})
     return out, Components(
         broker=f"MQTT broker at {settings.mqtt.url}" if real_broker
@@ -222,16 +227,30 @@ class Detectors:
             log.exception("the detectors stopped")
             self.failure = exc
 
+    def _run_job(self, job: str, at: int) -> None:
+        runner = self.demo.runner
+        if job == "retrain":
+            runner.retrain_cycle(at)
+        elif job == "quick":
+            runner.quick_cycle(at)
+        elif job == "score":
+            runner.score_cycle(at)
+        else:
+            self.demo.service.dispatcher.sweep(at)
+
     def _loop(self) -> None:
+        from dispatch.errors import DispatchError
+        from ingest.errors import StoreError
+
         d = self.demo
-        runner, status = d.runner, d.status
+        status = d.status
         stalled_since: float | None = None
         last_count = -1
         while not self._stop.is_set():
             at, job = self.schedule.peek()
             if at > status.end_ms:
                 return
-            stored = d.store.count_readings(status.start_ms - 1, at)
+            stored = d.readings_stored()
             if stored < d.expected_readings(at):
                 # not stored yet: wait, unless the fleet has finished and ingest stalled
                 if stored != last_count:
@@ -245,14 +264,11 @@ class Detectors:
                             d.expected_readings(at), at)
             self.schedule.take()
             d.clock.ms = at
-            if job == "retrain":
-                runner.retrain_cycle(at)
-            elif job == "quick":
-                runner.quick_cycle(at)
-            elif job == "score":
-                runner.score_cycle(at)
-            else:
-                d.service.dispatcher.sweep(at)
+            try:
+                self._run_job(job, at)
+            except (StoreError, DispatchError) as exc:  # as the live scheduler: skip the run
+                log.warning("%s run at %d failed and is skipped: %s", job, at, exc)
+                status.failed_runs += 1
             status.detect_ms = at
             status.findings = len(d.memory.findings)
             status.tickets, status.booked = d.ticket_counts()
@@ -287,6 +303,7 @@ class Demo:
         self.status.sim_ms = self.start_ms
         self.status.end_ms = self.start_ms + self.steps * self.interval_ms
         self.live_start_ms = self.start_ms + self.history_steps * self.interval_ms
+        self.detect_from_ms = -(-self.live_start_ms // HOUR_MS) * HOUR_MS  # a whole hour
         self.clock = SimClock(self.live_start_ms)
         self.memory = MemorySink()
         self.fleet_done = threading.Event()
@@ -388,7 +405,7 @@ class Demo:
         sink = TeeSink(self.memory, JsonLinesSink(self.settings.detect.findings_path), dispatch)
         self.runner = DetectRunner(self.store, sink, self.settings.detect,
                                    clock=self.clock.seconds)
-        self.detectors = Detectors(self, self.live_start_ms)
+        self.detectors = Detectors(self, self.detect_from_ms)
         self.detectors.start()
         self._on_close("detectors", self.detectors.stop)
 
@@ -481,10 +498,16 @@ class Demo:
         """Fail fast if a component died; refresh the stored-readings count."""
         if self.detectors is not None and self.detectors.failure is not None:
             raise DemoError(f"the detectors failed: {self.detectors.failure}")
-        if self.ingest is not None:
-            stored = self.ingest.metrics.registry.get_sample_value(
-                "forewarn_ingest_readings_stored_total")
-            self.status.readings_stored = int(stored or 0)
+        self.status.readings_stored = self.readings_stored()
+
+    def readings_stored(self) -> int:
+        """Readings ingest has written to the telemetry store so far (its own metric: free to
+        ask, unlike a count in the store)."""
+        if self.ingest is None:
+            return 0
+        stored = self.ingest.metrics.registry.get_sample_value(
+            "forewarn_ingest_readings_stored_total")
+        return int(stored or 0)
 
     # -- results --------------------------------------------------------------------------
 

@@ -59,7 +59,9 @@ def read_json(stream: IO[str], timeout: float) -> dict[str, Any]:
 
 
 def port_free(port: int) -> bool:
+    """Nothing listens on ``port`` any more (closed connections may linger in TIME_WAIT)."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

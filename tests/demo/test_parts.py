@@ -67,6 +67,7 @@ def test_the_demo_runs_embedded_unless_real_services_are_configured(tmp_path: Pa
 
 def _port_free(port: int) -> bool:
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

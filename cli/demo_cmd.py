@@ -26,7 +26,8 @@ SPEED_HELP = ("Simulated seconds per real second for the live part (default 2160
 def demo(
     ctx: typer.Context,
     devices: int = typer.Option(50, "--devices", "-n", min=5, max=500,
-                                help="Simulated heat pumps (seven of them develop a fault)."),
+                                help="Simulated heat pumps (seven of them develop a fault; "
+                                     "all of them if fewer)."),
     days: float = typer.Option(60.0, "--days", "-d", min=45.0, max=365.0,
                                help="Simulated days, from 1 October 2025. The first 36 % are "
                                     "sent as history the detectors learn each pump's normal "
@@ -71,7 +72,7 @@ def demo(
 
     Examples:
 
-      forewarn demo                                    # 50 pumps, 60 days, ~4 min
+      forewarn demo                                    # 50 pumps, 60 days, ~3 min
 
       forewarn demo -n 20 --speed 0 --json > report.json
 
@@ -148,13 +149,13 @@ def _date(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
 
 
-def status_line(s: Any) -> str:
-    """One line: where the simulation and the pipeline are."""
+def status_line(s: Any, sep: str = " | ") -> str:
+    """Where the simulation and the pipeline are (``sep`` between the fleet and the rest)."""
     day = (s.sim_ms - s.start_ms) / 86_400_000
     total = (s.end_ms - s.start_ms) / 86_400_000
     detected = f"detectors at {_date(s.detect_ms)}" if s.detect_ms else "detectors waiting"
     return (f"{s.phase:9} {_date(s.sim_ms)} (day {day:4.1f} of {total:g}) | "
-            f"{s.readings_stored:,} readings stored | {detected} | {s.findings} findings | "
+            f"{s.readings_stored:,} readings stored{sep}{detected} | {s.findings} findings | "
             f"{s.tickets} tickets | {s.booked} visits booked"
             + (f" | {s.failed_runs} runs failed" if s.failed_runs else ""))
 
@@ -172,7 +173,7 @@ class _Ticker:
         if self.console.is_terminal:
             from rich.live import Live
 
-            self._live = Live(get_renderable=lambda: Text(status_line(self.status)),
+            self._live = Live(get_renderable=lambda: Text(status_line(self.status, "\n  ")),
                               console=self.console, refresh_per_second=4, transient=False)
             self._live.start()
         else:

@@ -389,8 +389,11 @@ class Demo:
         worker.start()
         self._on_close("ingest", worker.stop)
         if not worker.consumer.subscribed.wait(20.0):
-            raise DemoError(f"ingest could not subscribe at the MQTT broker "
-                            f"{self.settings.mqtt.url}")
+            raise DemoError(
+                f"ingest could not subscribe at the MQTT broker {self.settings.mqtt.url} within "
+                "20 s: is it running, are [mqtt] url and credentials right? The settings name "
+                "it (a config file, FOREWARN_MQTT__ variables or the connection.toml of "
+                "'forewarn services up'); without them the demo runs its own broker")
 
     def _start_detect(self) -> None:
         from detect.runner import DetectRunner

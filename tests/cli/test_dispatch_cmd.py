@@ -42,7 +42,7 @@ def run(*args: str, cwd: Path) -> Result:
 
 
 def test_seed_run_queue_close_and_kpis(tmp_path: Path) -> None:
-    assert "revision 0001" in run("migrate", cwd=tmp_path).stdout
+    assert "revision 0002" in run("migrate", cwd=tmp_path).stdout  # the newest migration
     seeded = run("seed", "--fleet", "8", "--seed", "3", cwd=tmp_path)
     assert seeded.returncode == 0 and "seeded 8 customers, 8 devices" in seeded.stdout
     now = int(time.time() * 1000)

@@ -234,7 +234,10 @@ def _fit(frame: Frame, now_ms: int, prior: FleetPrior, version: int,
     raw = _signals(frame)
     hz = raw[:, ALL_SIGNALS.index("compressor_hz")] if len(raw) else np.empty(0)
     cond_idx = [ALL_SIGNALS.index(c) for c in CONDITIONS]
-    rows = (hz >= RUNNING_HZ) & ~np.isnan(raw[:, cond_idx]).any(axis=1)
+    # hours with the backup heater on are not scored (see _transformed), nor learnt from:
+    # its power and heat would teach the model that a cold pump draws more per hertz
+    backup = np.nan_to_num(frame["backup_heater_w"]) > 0 if len(frame) else np.empty(0, bool)
+    rows = (hz >= RUNNING_HZ) & ~backup & ~np.isnan(raw[:, cond_idx]).any(axis=1)
     if rows.sum() < MIN_ROWS:
         raise ModelError(f"device {frame.device_id} has {int(rows.sum())} running hours; "
                          f"a model needs at least {MIN_ROWS}")

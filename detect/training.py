@@ -7,18 +7,21 @@ conditions the baseline already covers -- that is how a slowly developing fault
 would creep into "normal", one week at a time -- it only *adds* hours under
 conditions the current model has not seen (the first frost, a heat wave), on days
 it does not find abnormal, up to ``guard_days`` ago. A device with a recent finding
-is not retrained at all (see :class:`RetrainPolicy`).
+is not retrained at all (see :class:`RetrainPolicy`). And a refit replaces the current
+model only if it explains the ``guard_days`` it has not seen about as well
+(:func:`fits_as_well`): a few extreme hours can bend a whole normal out of shape.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from detect.errors import ModelError
-from detect.frame import DAY_MS, Frame
+from detect.frame import DAY_MS, Frame, daily_means
 from detect.normal import FleetPrior, NormalModel, fit_normal
 
 
@@ -30,6 +33,9 @@ class RetrainPolicy:
     max_z: float = 4.0
     quiet_days: float = 14.0  # no retrain within this long after a model finding
     prior_days: float = 2.0  # a new device gets a provisional model from the fleet prior
+    #: a refit is kept only if its mean daily misfit on the ``guard_days`` it did not see is
+    #: at most this many usual daily wobbles worse than the current model's
+    worse_by: float = 1.0
 
 
 def healthy_rows(frame: Frame, model: NormalModel | None, max_z: float) -> Frame:
@@ -95,8 +101,38 @@ def retrain(hourly: Frame, now_ms: int, current: NormalModel | None, prior: Flee
     except ModelError:
         return None
     # the day-to-day wobble was measured on the baseline; later hours may hold a fault
-    return replace(model, baseline_ms=current.baseline_ms, day_sd=current.day_sd,
-                   precision=current.precision)
+    model = replace(model, baseline_ms=current.baseline_ms, day_sd=current.day_sd,
+                    precision=current.precision)
+    return model if fits_as_well(model, current, hourly.between(stop, now_ms),
+                                 policy.worse_by) else None
+
+
+def misfit(model: NormalModel, frame: Frame, rows: np.ndarray) -> float:
+    """Mean |daily mean residual| of ``model`` on ``rows`` of ``frame``, in usual daily wobbles."""
+    z = model.residuals(frame)
+    z[~rows] = np.nan
+    days = max(1, int((int(frame.times_ms[-1]) - int(frame.times_ms[0])) // DAY_MS) + 1)
+    daily = daily_means(frame.times_ms, z, int(frame.times_ms[-1]) + 1, days) / model.day_sd
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        value = float(np.nanmean(np.abs(daily)))
+    return value if np.isfinite(value) else 0.0
+
+
+def fits_as_well(new: NormalModel, current: NormalModel, recent: Frame, worse_by: float) -> bool:
+    """Whether ``new`` explains the recent days it was not trained on about as well as
+    ``current`` (champion and challenger): a refit that learnt a few extreme hours badly
+    bends the whole normal, and must not replace a model that still works.
+
+    Compared on the hours both can judge; True when there are none.
+    """
+    if len(recent) == 0:
+        return True
+    both = ~(np.isnan(new.residuals(recent)).all(axis=1)
+             | np.isnan(current.residuals(recent)).all(axis=1))
+    if not both.any():
+        return True
+    return misfit(new, recent, both) <= misfit(current, recent, both) + worse_by
 
 
 def _rows(frame: Frame, keep: np.ndarray) -> Frame:

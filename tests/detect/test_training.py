@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from detect.drift import ResidualEwma
-from detect.frame import DAY_MS
-from detect.normal import FleetPrior
-from detect.training import healthy_rows, retrain
+from detect.frame import DAY_MS, Frame
+from detect.normal import FleetPrior, fit_normal
+from detect.training import fits_as_well, healthy_rows, misfit, retrain
 
 
 def test_retraining_needs_enough_history(by_fault) -> None:  # type: ignore[no-untyped-def]
@@ -70,3 +72,34 @@ def test_a_new_device_gets_a_provisional_model_from_the_fleet_prior(histories) -
     day22 = new.start_ms + 22 * DAY_MS
     grown = retrain(new.hourly.between(new.start_ms, day22), day22, model, prior)
     assert grown is not None and grown.baseline_ms == day22 and grown.version == 2
+
+
+def test_a_refit_that_explains_recent_days_worse_is_not_adopted(by_fault) -> None:  # type: ignore[no-untyped-def]
+    """Champion and challenger: a bent normal never replaces one that still works."""
+    h = by_fault["none"]
+    current = h.model(20)
+    recent = h.hourly.between(h.start_ms + 28 * DAY_MS, h.start_ms + 35 * DAY_MS)
+    assert fits_as_well(current, current, recent, worse_by=1.0)
+    bent = replace(current, health_coef=current.health_coef * 1.5 + 0.3)
+    assert misfit(bent, recent, np.ones(len(recent), bool)) > misfit(
+        current, recent, np.ones(len(recent), bool)) + 1.0
+    assert not fits_as_well(bent, current, recent, worse_by=1.0)
+    assert fits_as_well(bent, current, recent.between(0, 1), worse_by=1.0)  # nothing to judge
+
+
+def test_hours_with_the_backup_heater_on_are_not_learnt(by_fault) -> None:  # type: ignore[no-untyped-def]
+    """Its power and heat are not the pump's: a model never fits them."""
+    h = by_fault["none"]
+    now = h.start_ms + 21 * DAY_MS
+    hourly = h.hourly.between(h.start_ms, now)
+    plain = fit_normal(hourly, now)
+    on = np.zeros(len(hourly), bool)
+    on[::3] = True
+    heated = Frame(hourly.device_id, hourly.times_ms,
+                   hourly.columns | {"backup_heater_w": np.where(on, 3000.0, 0.0),
+                                     "power_w": hourly["power_w"] + np.where(on, 3000.0, 0.0)})
+    model = fit_normal(heated, now)
+    assert model.rows < plain.rows
+    unheated = Frame(hourly.device_id, hourly.times_ms[~on],
+                     {k: v[~on] for k, v in heated.columns.items()})
+    assert np.allclose(model.x_mu, fit_normal(unheated, now).x_mu)

@@ -23,7 +23,7 @@ from detect.ttf import FailureWindow, time_to_failure
 
 #: Model detectors must agree with themselves on two runs in a row (a one-off wobble of a
 #: residual is not a developing fault); rules act at once.
-PERSISTENCE = {"residual_ewma": 2, "residual_cusum": 2, "residual_t2": 2}
+PERSISTENCE = {"residual_ewma": 2, "residual_cusum": 2, "residual_t2": 2, "sensor_drift": 2}
 VOTERS = ("residual_ewma", "residual_cusum", "residual_t2")
 
 

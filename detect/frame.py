@@ -97,10 +97,10 @@ def downsample(frame: Frame, every_ms: int) -> Frame:
 
 
 def daily_means(times_ms: np.ndarray, values: np.ndarray, now_ms: int,
-                days: int) -> np.ndarray:
+                days: int, min_count: int = 1) -> np.ndarray:
     """Mean of ``values`` (rows x columns, NaN ignored) per day counted back from ``now_ms``.
 
-    Row ``days - 1`` is the last 24 h; NaN where a day has no value.
+    Row ``days - 1`` is the last 24 h; NaN where a day has fewer than ``min_count`` values.
     """
     day = days - 1 - (now_ms - 1 - np.asarray(times_ms, dtype=np.int64)) // DAY_MS
     inside = (day >= 0) & (day < days)
@@ -114,4 +114,4 @@ def daily_means(times_ms: np.ndarray, values: np.ndarray, now_ms: int,
     counts = np.bincount(cell, weights=ok.ravel().astype(float),
                          minlength=days * cols).reshape(days, cols)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        return np.where(counts >= max(min_count, 1), sums / np.maximum(counts, 1), np.nan)

@@ -18,7 +18,7 @@ import numpy as np
 from detect.detector import Cadence, DeviceWindow, Score
 from detect.frame import daily_means
 from detect.normal import CHANNELS
-from detect.residuals import residuals, signal_of
+from detect.residuals import MIN_DAY_HOURS, residuals, signal_of
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class ResidualT2:
         res = residuals(window, self.days)
         if res is None or not res.model.precision.any():
             return []
-        means = daily_means(res.times_ms, res.z, window.now_ms, self.days)
+        means = daily_means(res.times_ms, res.z, window.now_ms, self.days, MIN_DAY_HOURS)
         seen = np.isfinite(means)
         if not seen.any():
             return []

@@ -12,6 +12,9 @@ from detect.frame import DAY_MS, daily_means
 from detect.normal import CHANNELS, NormalModel
 
 MIN_RUNNING_HOURS = 12
+#: A day's mean residual is judged only on this many scored hours: on a frosty day with the
+#: backup heater on most of the time, the few hours left are neither many nor typical.
+MIN_DAY_HOURS = 6
 FULL_DAYS = 14.0  # residuals are computed once per window over this long, then sliced
 
 
@@ -37,8 +40,9 @@ class Residuals:
         return int((~np.isnan(self.z).all(axis=1)).sum())
 
     def daily(self, now_ms: int, days: int) -> np.ndarray:
-        """Daily means of z over the last ``days`` days, in units of the model's ``day_sd``."""
-        return daily_means(self.times_ms, self.z, now_ms, days) / self.model.day_sd
+        """Daily means of z over the last ``days`` days, in units of the model's ``day_sd``
+        (NaN on days with fewer than ``MIN_DAY_HOURS`` scored hours)."""
+        return daily_means(self.times_ms, self.z, now_ms, days, MIN_DAY_HOURS) / self.model.day_sd
 
     def evidence(self, channels: list[str], days: float = 7.0) -> Evidence:
         """Observed against expected hourly values of ``channels`` over the last ``days``."""

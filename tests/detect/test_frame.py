@@ -38,3 +38,5 @@ def test_daily_means_count_back_from_now() -> None:
     values = np.array([[1.0], [3.0], [5.0]])
     d = daily_means(times, values, now, 3)
     assert np.isnan(d[0, 0]) and d[1, 0] == 5.0 and d[2, 0] == 2.0
+    few = daily_means(times, values, now, 3, min_count=2)
+    assert np.isnan(few[1, 0]) and few[2, 0] == 2.0  # one value is too few for that day

@@ -35,7 +35,7 @@ class RetrainPolicy:
     prior_days: float = 2.0  # a new device gets a provisional model from the fleet prior
     #: a refit is kept only if its mean daily misfit on the ``guard_days`` it did not see is
     #: at most this many usual daily wobbles worse than the current model's
-    worse_by: float = 1.0
+    worse_by: float = 0.5
 
 
 def healthy_rows(frame: Frame, model: NormalModel | None, max_z: float) -> Frame:

@@ -12,14 +12,16 @@ from typing import Any
 from detect.evaluation.metrics import Report
 
 #: A few developing faults (and one sudden failure, to keep the result honest), placed so
-#: that each has a healthy history first and fails inside the run: (fault, onset, length)
-#: with onset and length as shares of the run.
+#: that each starts after the history the detectors learn from and fails inside the run:
+#: (fault, onset, length) with onset and length as shares of the run. On the default 60
+#: days a fault takes 24-27 days to fail, inside the ranges real ones take (10-120 days,
+#: see ``simulators.faults``).
 DEMO_FAULTS: tuple[tuple[str, float, float], ...] = (
-    ("refrigerant_leak", 0.42, 0.30),
-    ("compressor_wear", 0.40, 0.35),
-    ("low_flow", 0.45, 0.25),
-    ("fan_degradation", 0.45, 0.30),
-    ("expansion_valve", 0.50, 0.25),
+    ("refrigerant_leak", 0.42, 0.45),
+    ("compressor_wear", 0.42, 0.45),
+    ("low_flow", 0.44, 0.40),
+    ("fan_degradation", 0.43, 0.45),
+    ("expansion_valve", 0.45, 0.42),
     ("sensor_drift", 0.50, 0.0),
     ("electronic", 0.60, 0.0),
 )

@@ -38,8 +38,9 @@ def evaluate(
         help="embedded (a temporary SQLite file) or influxdb (the configured InfluxDB; "
              "use a scratch bucket: the run is written into it)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON only."),
-    chart: Path = typer.Option(Path("forewarn-evaluate.png"), "--chart",
-                               help="Where to write the chart (PNG)."),
+    chart: Path | None = typer.Option(
+        None, "--chart", help="Where to write the chart (PNG) [default: forewarn-evaluate.png; "
+                              "with --json, only when given]."),
 ) -> None:
     """Simulate a fleet with faults, backfill it, replay the detectors, score them.
 
@@ -89,9 +90,11 @@ def evaluate(
                 store.close()
     report = result.report
     if as_json:
+        if chart is not None:
+            write_chart(report, chart)
         write_json(report, None, console)
         return
     print_report(report, console)
-    png = write_chart(report, chart)
+    png = write_chart(report, chart or Path("forewarn-evaluate.png"))
     console.print(f"chart: {png}   ({time.perf_counter() - started:.0f} s; "
                   f"forewarn evaluate --devices {devices} --days {days:g} --seed {seed})")

@@ -92,8 +92,19 @@ def write_chart(report: Report, path: Path) -> Path:
     ax1.set_ylim(0, 105)
     ax1.legend(fontsize=8)
     ax1.set_title("Faults caught")
-    leads = [r.leads or [0.0] for r in rows]
-    ax2.boxplot(leads, tick_labels=names)
+    # a type without a lead time (not flagged before failure, or never fails) gets a label,
+    # not a box at zero that reads as "flagged at the moment of failure"
+    with_lead = [i for i, r in enumerate(rows) if r.leads]
+    if with_lead:
+        ax2.boxplot([rows[i].leads for i in with_lead], positions=[i + 1 for i in with_lead])
+    ax2.set_xticks(range(1, len(rows) + 1), names)
+    ax2.set_xlim(0.5, len(rows) + 0.5)
+    ax2.set_ylim(bottom=0)
+    for i, r in enumerate(rows):
+        if not r.leads:
+            ax2.text(i + 1, 0.02, "no lead\n(never fails)" if not r.failed else "no lead",
+                     ha="center", va="bottom", fontsize=7, color="dimgrey",
+                     transform=ax2.get_xaxis_transform())
     ax2.axhline(5, color="grey", linestyle="--", linewidth=1)
     ax2.set_ylabel("days between first finding and failure")
     ax2.tick_params(axis="x", labelsize=7)

@@ -107,12 +107,11 @@ def retrain(hourly: Frame, now_ms: int, current: NormalModel | None, prior: Flee
                                  policy.worse_by) else None
 
 
-def misfit(model: NormalModel, frame: Frame, rows: np.ndarray) -> float:
-    """Mean |daily mean residual| of ``model`` on ``rows`` of ``frame``, in usual daily wobbles."""
-    z = model.residuals(frame)
-    z[~rows] = np.nan
-    days = max(1, int((int(frame.times_ms[-1]) - int(frame.times_ms[0])) // DAY_MS) + 1)
-    daily = daily_means(frame.times_ms, z, int(frame.times_ms[-1]) + 1, days) / model.day_sd
+def misfit(z: np.ndarray, times_ms: np.ndarray, day_sd: np.ndarray) -> float:
+    """Mean |daily mean| of residuals ``z`` (rows at ``times_ms``), in usual daily wobbles
+    (0 when no day has one)."""
+    days = max(1, int((int(times_ms[-1]) - int(times_ms[0])) // DAY_MS) + 1)
+    daily = daily_means(times_ms, z, int(times_ms[-1]) + 1, days) / day_sd
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         value = float(np.nanmean(np.abs(daily)))
@@ -128,11 +127,14 @@ def fits_as_well(new: NormalModel, current: NormalModel, recent: Frame, worse_by
     """
     if len(recent) == 0:
         return True
-    both = ~(np.isnan(new.residuals(recent)).all(axis=1)
-             | np.isnan(current.residuals(recent)).all(axis=1))
-    if not both.any():
+    z_new, z_current = new.residuals(recent), current.residuals(recent)
+    either_blind = np.isnan(z_new).all(axis=1) | np.isnan(z_current).all(axis=1)
+    if either_blind.all():
         return True
-    return misfit(new, recent, both) <= misfit(current, recent, both) + worse_by
+    z_new[either_blind] = np.nan
+    z_current[either_blind] = np.nan
+    return (misfit(z_new, recent.times_ms, new.day_sd)
+            <= misfit(z_current, recent.times_ms, current.day_sd) + worse_by)
 
 
 def _rows(frame: Frame, keep: np.ndarray) -> Frame:

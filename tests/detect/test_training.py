@@ -81,8 +81,8 @@ def test_a_refit_that_explains_recent_days_worse_is_not_adopted(by_fault) -> Non
     recent = h.hourly.between(h.start_ms + 28 * DAY_MS, h.start_ms + 35 * DAY_MS)
     assert fits_as_well(current, current, recent, worse_by=1.0)
     bent = replace(current, health_coef=current.health_coef * 1.5 + 0.3)
-    assert misfit(bent, recent, np.ones(len(recent), bool)) > misfit(
-        current, recent, np.ones(len(recent), bool)) + 1.0
+    assert misfit(bent.residuals(recent), recent.times_ms, bent.day_sd) > misfit(
+        current.residuals(recent), recent.times_ms, current.day_sd) + 1.0
     assert not fits_as_well(bent, current, recent, worse_by=1.0)
     assert fits_as_well(bent, current, recent.between(0, 1), worse_by=1.0)  # nothing to judge
 

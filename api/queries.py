@@ -134,7 +134,8 @@ def _active_bookings(s: Session, ids: Sequence[int]) -> tuple[dict[int, t.Bookin
     return bookings, names
 
 
-def summaries(s: Session, rows: Sequence[tuple[t.Ticket, str | None]]) -> list[TicketSummary]:
+def summaries(s: Session, rows: Sequence[tuple[_SummaryRow, str | None]]
+              ) -> list[TicketSummary]:
     """``rows`` (a ticket and its region, None for the one in its context) as summaries,
     with their active bookings and technicians' names in one query."""
     bookings, names = _active_bookings(s, [x.id for x, _ in rows])
@@ -188,9 +189,7 @@ def list_tickets(s: Session, f: TicketFilter, sort: str, cursor: str | None,
     found = s.execute(q.order_by(*pagination.order_by(key)).limit(limit + 1)).all()
     more = len(found) > limit
     found = found[:limit]
-    bookings, names = _active_bookings(s, [x.id for x in found])
-    items = [TicketSummary(**_summary(x, bookings.get(x.id), names, x.region or ""))
-             for x in found]
+    items = summaries(s, [(x, x.region or "") for x in found])
     nxt = None
     if more and found:
         last = found[-1]

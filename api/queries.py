@@ -395,9 +395,6 @@ def fleet_health(s: Session) -> tuple[int, dict[str, int], dict[str, int], list[
     return sum(devices_in.values()), by_health, open_counts(s), regions
 
 
-_SITE_SORT: Final = ("worst", "open", "site")
-
-
 def list_sites(s: Session, region: str | None, health: str | None, q: str | None,
                cursor: str | None, limit: int) -> tuple[list[SiteHealth], str | None]:
     """Sites with their devices by health and open tickets, worst first (worst device,

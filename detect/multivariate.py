@@ -16,9 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from detect.detector import Cadence, DeviceWindow, Score
-from detect.frame import daily_means
 from detect.normal import CHANNELS
-from detect.residuals import MIN_DAY_HOURS, residuals, signal_of
+from detect.residuals import residuals, signal_of
 
 
 @dataclass(frozen=True)
@@ -34,12 +33,12 @@ class ResidualT2:
         res = residuals(window, self.days)
         if res is None or not res.model.precision.any():
             return []
-        means = daily_means(res.times_ms, res.z, window.now_ms, self.days, MIN_DAY_HOURS)
+        means = res.daily(window.now_ms, self.days)  # already in usual-daily-wobble units
         seen = np.isfinite(means)
         if not seen.any():
             return []
         u = np.where(seen, means, 0.0).sum(axis=0) / np.maximum(seen.sum(axis=0), 1)
-        u = np.where(seen.any(axis=0), u, np.nan) / res.model.day_sd
+        u = np.where(seen.any(axis=0), u, np.nan)
         ok = np.isfinite(u)
         if ok.sum() < 3:
             return []

@@ -89,13 +89,11 @@ class MQTTConsumer:
         self._lock = threading.Lock()
         self.connected = threading.Event()
         self.subscribed = threading.Event()
-        if settings.mqtt5:
-            client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                                 protocol=MQTTProtocolVersion.MQTTv5, manual_ack=True)
-        else:
-            client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                                 protocol=MQTTProtocolVersion.MQTTv311, clean_session=False,
-                                 manual_ack=True)
+        # MQTT 5 keeps the session through clean_start at connect; 3.1.1 through clean_session
+        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
+                             protocol=MQTTProtocolVersion.MQTTv5 if settings.mqtt5
+                             else MQTTProtocolVersion.MQTTv311,
+                             clean_session=None if settings.mqtt5 else False, manual_ack=True)
         apply_auth(client, settings)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._connected

@@ -92,6 +92,7 @@ class Components:
     broker: str
     telemetry: str
     tickets: str
+    embedded_broker: bool = False  # the demo runs its own (amqtt) broker
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,8 @@ def demo_settings(settings: Settings, workdir: Path) -> tuple[Settings, Componen
         telemetry=f"InfluxDB at {settings.influx.url}" if real_store
         else f"embedded telemetry store {telemetry.embedded_path}",
         tickets=f"ticket database {settings.tickets.url}" if real_tickets
-        else f"SQLite tickets {workdir / 'tickets.sqlite'}")
+        else f"SQLite tickets {workdir / 'tickets.sqlite'}",
+        embedded_broker=not real_broker)
 
 
 class SimClock:
@@ -340,7 +342,7 @@ class Demo:
         return login
 
     def _start_broker(self) -> None:
-        if self.settings.mqtt.protocol != "3.1.1" or "embedded" not in self.components.broker:
+        if not self.components.embedded_broker:
             return
         from demo.broker import EmbeddedBroker
 

@@ -294,12 +294,17 @@ def _health_where(health: str) -> ColumnElement[bool]:
     return and_(_has_open(health), *[~_has_open(w) for w in worse])
 
 
+def _contains(q: str) -> str:
+    """A LIKE pattern for ids containing ``q`` (its own wildcards dropped)."""
+    return f"%{q.replace('%', '').replace('_', '')}%"
+
+
 def list_devices(s: Session, q: str | None, site: str | None, region: str | None,
                  model: str | None, health: str | None, cursor: str | None,
                  limit: int) -> tuple[list[DeviceSummary], str | None]:
     stmt = select(t.Device, t.Site.region).join(t.Site, t.Site.id == t.Device.site_id)
     if q:
-        like = f"%{q.replace('%', '').replace('_', '')}%"
+        like = _contains(q)
         stmt = stmt.where(or_(t.Device.id.ilike(like), t.Device.site_id.ilike(like)))
     if site:
         stmt = stmt.where(t.Device.site_id == site)
@@ -413,8 +418,7 @@ def list_sites(s: Session, region: str | None, health: str | None, q: str | None
     if region:
         agg = agg.where(t.Site.region == region)
     if q:
-        like = f"%{q.replace('%', '').replace('_', '')}%"
-        agg = agg.where(t.Site.id.ilike(like))
+        agg = agg.where(t.Site.id.ilike(_contains(q)))
     if health:
         agg = agg.having(worst == HEALTH_ORDER.index(health))
     sub = agg.subquery("site_health")

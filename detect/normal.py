@@ -76,6 +76,13 @@ def _signals(frame: Frame) -> np.ndarray:
     return raw
 
 
+def _backup_on(frame: Frame) -> np.ndarray:
+    """Rows where the electric backup heater ran: power and heat then describe more than the
+    pump, so these hours are neither scored nor learnt from (a model would learn that a cold
+    pump draws more per hertz)."""
+    return np.asarray(np.nan_to_num(frame["backup_heater_w"]) > 0)
+
+
 def _unlog(values: np.ndarray, columns: list[int]) -> np.ndarray:
     out = values.copy()
     logs = _LOG_COLS[columns]
@@ -154,8 +161,7 @@ class NormalModel:
         exp_std = np.hstack([health, sensor])
         expected = exp_std * self.x_sd[_IDX] + self.x_mu[_IDX]
         observed = raw[:, _IDX]
-        # while the electric backup heater runs, power and heat describe more than the pump
-        backup = np.nan_to_num(frame["backup_heater_w"]) > 0
+        backup = _backup_on(frame)
         bad = ~running | novel | backup | np.isnan(cond).any(axis=1)
         expected[bad] = np.nan
         observed = np.where(bad[:, None], np.nan, observed)
@@ -234,10 +240,7 @@ def _fit(frame: Frame, now_ms: int, prior: FleetPrior, version: int,
     raw = _signals(frame)
     hz = raw[:, ALL_SIGNALS.index("compressor_hz")] if len(raw) else np.empty(0)
     cond_idx = [ALL_SIGNALS.index(c) for c in CONDITIONS]
-    # hours with the backup heater on are not scored (see _transformed), nor learnt from:
-    # its power and heat would teach the model that a cold pump draws more per hertz
-    backup = np.nan_to_num(frame["backup_heater_w"]) > 0 if len(frame) else np.empty(0, bool)
-    rows = (hz >= RUNNING_HZ) & ~backup & ~np.isnan(raw[:, cond_idx]).any(axis=1)
+    rows = (hz >= RUNNING_HZ) & ~_backup_on(frame) & ~np.isnan(raw[:, cond_idx]).any(axis=1)
     if rows.sum() < MIN_ROWS:
         raise ModelError(f"device {frame.device_id} has {int(rows.sum())} running hours; "
                          f"a model needs at least {MIN_ROWS}")

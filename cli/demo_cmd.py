@@ -81,6 +81,7 @@ def demo(
     settings = app_context(ctx).settings
     from demo.errors import DemoError
     from demo.pipeline import Demo, DemoOptions, Status
+    from detect.evaluation.report import write_chart
     from dispatch.errors import DispatchError
     from ingest.errors import IngestError
     from simulators.errors import SimulatorError
@@ -107,8 +108,8 @@ def demo(
                 webbrowser.open(login.url)
             with _Ticker(status, out):
                 run.run()
-            result = _result(run, started)
-            png = _write_chart(result.report, chart or run.workdir / "forewarn-demo.png")
+            result = run.result(time.perf_counter() - started)
+            png = write_chart(result.report, chart or run.workdir / "forewarn-demo.png")
             if as_json:
                 data = result.to_dict()
                 data["chart"] = str(png)
@@ -191,32 +192,6 @@ class _Ticker:
             self._stop.set()
             self._thread.join(2.0)
             self.console.print(status_line(self.status), highlight=False)
-
-
-def _result(run: Any, started: float) -> Any:
-    from demo.loop import DemoResult, summarise
-    from detect.evaluation.metrics import score
-
-    truth = run.truth()
-    report = score(run.findings, truth)
-    faulty = {r.device_id for r in truth.faults if r.fault != "none"}
-    tickets = summarise(run.service.sessions, faulty)
-    login = run.login
-    c = run.components
-    return DemoResult(
-        devices=run.options.devices, days=run.options.days, seed=run.options.seed,
-        speed=run.options.speed, findings=len(run.findings), report=report, tickets=tickets,
-        readings=run.status.readings_stored, messages=run.status.messages,
-        components={"broker": c.broker, "telemetry": c.telemetry, "tickets": c.tickets},
-        web={"url": login.url, "user": login.user, "password": login.password},
-        api=run.api_tickets(), seconds=time.perf_counter() - started, plan=run.plan,
-        failed_runs=run.status.failed_runs)
-
-
-def _write_chart(report: Any, path: Path) -> Path:
-    from detect.evaluation.report import write_chart
-
-    return write_chart(report, path)
 
 
 def _print_report(out: Console, data: dict[str, Any], report: Any, png: Path) -> None:

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from config import Settings
 from demo.errors import DemoError
@@ -38,6 +38,9 @@ from detect.evaluation.simulate import DEFAULT_START_S
 from detect.findings import Finding
 from detect.frame import DAY_MS, HOUR_MS
 from detect.sink import FindingSink, JsonLinesSink, MemorySink
+
+if TYPE_CHECKING:
+    from demo.loop import DemoResult
 
 log = logging.getLogger(__name__)
 
@@ -522,6 +525,26 @@ class Demo:
 
     def truth(self) -> Any:
         return self.fleet.ground_truth(self.status.end_ms / 1000 - INTERVAL_S)
+
+    def result(self, seconds: float) -> DemoResult:
+        """What the run did: the detectors scored against the injected faults, what dispatch
+        made of their findings, and the pipeline's figures (``seconds``: how long it took)."""
+        from demo.loop import DemoResult, summarise
+        from detect.evaluation.metrics import score
+
+        assert self.login is not None
+        truth, findings = self.truth(), self.findings
+        faulty = {r.device_id for r in truth.faults if r.fault != "none"}
+        o, st, c, login = self.options, self.status, self.components, self.login
+        return DemoResult(
+            devices=o.devices, days=o.days, seed=o.seed, speed=o.speed,
+            findings=len(findings), report=score(findings, truth),
+            tickets=summarise(self.service.sessions, faulty),
+            readings=st.readings_stored, messages=st.messages,
+            components={"broker": c.broker, "telemetry": c.telemetry, "tickets": c.tickets},
+            web={"url": login.url, "user": login.user, "password": login.password},
+            api=self.api_tickets(), seconds=seconds, plan=self.plan,
+            failed_runs=st.failed_runs)
 
     def api_tickets(self) -> dict[str, Any]:
         """What the running API lists as tickets, fetched over HTTP like any client would."""

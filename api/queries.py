@@ -348,6 +348,12 @@ def regions(s: Session) -> list[str]:
                           .distinct().order_by(t.Site.region)))
 
 
+def models(s: Session) -> list[str]:
+    """The directory's device models, sorted (for filters)."""
+    return [m for m in s.scalars(select(t.Device.model).distinct().order_by(t.Device.model))
+            if m]
+
+
 def _device_state() -> Any:
     """Per device with open tickets: its health as a rank (1 watch .. 3 visit, the worst
     open ticket's action), its open tickets and P1s; devices without are absent (ok)."""

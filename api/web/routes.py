@@ -359,22 +359,16 @@ def _device(state: AppState, device_id: str, range_: str) -> tuple[Any, list[Any
     return device, rendered, findings
 
 
+DEVICES_PER_PAGE = 50
+
+
 def _devices(state: AppState, q: str | None, site: str | None, region: str | None,
              model: str | None, health: str | None, cursor: str | None) -> dict[str, Any]:
-    from sqlalchemy import select
-
-    from dispatch.store import tables as t
-
     with state.readers() as s:
         items, nxt = queries.list_devices(s, q, site, region, model, health, cursor,
                                           DEVICES_PER_PAGE)
-        models = [m for m in s.scalars(select(t.Device.model).distinct()
-                                       .order_by(t.Device.model)) if m]
-        return {"devices": items, "next_cursor": nxt, "models": models,
+        return {"devices": items, "next_cursor": nxt, "models": queries.models(s),
                 "region_names": queries.regions(s)}
-
-
-DEVICES_PER_PAGE = 50
 
 
 @router.get("/devices", response_class=HTMLResponse)

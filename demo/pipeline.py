@@ -328,10 +328,12 @@ class Demo:
     def start(self) -> WebLogin:
         """Broker, ingest, dispatch, detectors and the web app, ready for the fleet."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        for stale in ("models", "spool"):  # a previous run's: never mixed into this one
-            shutil.rmtree(self.workdir / stale, ignore_errors=True)
-        for stale_file in ("dead-letters.sqlite", "findings.jsonl"):
-            (self.workdir / stale_file).unlink(missing_ok=True)
+        # a previous run's files (demo_settings put them in workdir): never mixed into this one
+        s = self.settings
+        for stale in (s.detect.models_dir, s.ingest.spool_dir):
+            shutil.rmtree(stale, ignore_errors=True)
+        for stale_file in (s.ingest.dead_letter_path, s.detect.findings_path):
+            stale_file.unlink(missing_ok=True)
         if self.settings.telemetry.store == "embedded":
             self.settings.telemetry.embedded_path.unlink(missing_ok=True)
         if self.settings.tickets.url == f"sqlite:///{self.workdir / 'tickets.sqlite'}":

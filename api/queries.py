@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal, Protocol, cast
+from typing import Any, Final, Literal, Protocol, TypeVar, cast
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from api import pagination
@@ -32,6 +32,7 @@ from dispatch.booking import Technician
 from dispatch.directory import technicians
 from dispatch.store import tables as t
 
+_Select = TypeVar("_Select", bound=Select[*tuple[Any, ...]])
 TicketSort = Literal["priority", "-opened", "opened", "-updated", "failure"]
 HEALTH_ORDER: Final = ("ok", "watch", "remote_check", "visit")
 _TICKET_KEYS: Final[dict[str, pagination.Key]] = {
@@ -151,6 +152,13 @@ _SUMMARY_COLUMNS: Final = (
     t.Ticket.last_finding_ms, t.Ticket.escalated)
 
 
+def _with_site(q: _Select) -> _Select:
+    """``q`` (over tickets) joined to each ticket's device and site: outer, so a ticket
+    whose device is not in the directory stays, with no region."""
+    return (q.outerjoin(t.Device, t.Device.id == t.Ticket.device_id)
+            .outerjoin(t.Site, t.Site.id == t.Device.site_id))
+
+
 def _ticket_where(f: TicketFilter) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if f.status:
@@ -181,9 +189,7 @@ def list_tickets(s: Session, f: TicketFilter, sort: str, cursor: str | None,
     only the columns a summary needs and the region from the directory; one more for
     their active bookings and technicians."""
     key = _TICKET_KEYS[sort]
-    q = (select(*_SUMMARY_COLUMNS, t.Site.region)
-         .outerjoin(t.Device, t.Device.id == t.Ticket.device_id)
-         .outerjoin(t.Site, t.Site.id == t.Device.site_id).where(*_ticket_where(f)))
+    q = _with_site(select(*_SUMMARY_COLUMNS, t.Site.region)).where(*_ticket_where(f))
     if cursor:
         q = q.where(pagination.after(key, pagination.decode(cursor, len(key))))
     found = s.execute(q.order_by(*pagination.order_by(key)).limit(limit + 1)).all()
@@ -382,16 +388,12 @@ def fleet_health(s: Session) -> tuple[int, dict[str, int], dict[str, int], list[
         .outerjoin(st, st.c.device_id == t.Device.id).group_by(t.Site.region)).all()
     region = func.coalesce(t.Site.region, "unknown")
     tickets_in = {r: (int(n), int(p1 or 0)) for r, n, p1 in s.execute(
-        select(region, func.count(), func.sum(case((t.Ticket.priority_level == "P1", 1),
-                                                   else_=0)))
-        .select_from(t.Ticket).outerjoin(t.Device, t.Device.id == t.Ticket.device_id)
-        .outerjoin(t.Site, t.Site.id == t.Device.site_id)
+        _with_site(select(region, func.count(), func.sum(case(
+            (t.Ticket.priority_level == "P1", 1), else_=0))).select_from(t.Ticket))
         .where(t.Ticket.status == t.OPEN).group_by(region))}
     booked_in = {r: int(n) for r, n in s.execute(
-        select(region, func.count()).select_from(t.Booking)
-        .join(t.Ticket, t.Ticket.id == t.Booking.ticket_id)
-        .outerjoin(t.Device, t.Device.id == t.Ticket.device_id)
-        .outerjoin(t.Site, t.Site.id == t.Device.site_id)
+        _with_site(select(region, func.count()).select_from(t.Booking)
+                   .join(t.Ticket, t.Ticket.id == t.Booking.ticket_id))
         .where(t.Booking.status == "active").group_by(region))}
     devices_in = {row[0]: int(row[1]) for row in per_region}
     by_health = {h: sum(int(row[2 + k] or 0) for row in per_region)

@@ -360,14 +360,18 @@ def models(s: Session) -> list[str]:
             if m]
 
 
+def _p1s() -> Any:
+    """``count(...)`` of the P1 tickets in a group."""
+    return func.sum(case((t.Ticket.priority_level == "P1", 1), else_=0))
+
+
 def _device_state() -> Any:
     """Per device with open tickets: its health as a rank (1 watch .. 3 visit, the worst
     open ticket's action), its open tickets and P1s; devices without are absent (ok)."""
     rank = case((t.Ticket.action == "visit", 3), (t.Ticket.action == "remote_check", 2),
                 else_=1)
     return (select(t.Ticket.device_id.label("device_id"), func.max(rank).label("rank"),
-                   func.count().label("open"),
-                   func.sum(case((t.Ticket.priority_level == "P1", 1), else_=0)).label("p1"))
+                   func.count().label("open"), _p1s().label("p1"))
             .where(t.Ticket.status == t.OPEN).group_by(t.Ticket.device_id)
             .subquery("device_state"))
 
@@ -388,8 +392,7 @@ def fleet_health(s: Session) -> tuple[int, dict[str, int], dict[str, int], list[
         .outerjoin(st, st.c.device_id == t.Device.id).group_by(t.Site.region)).all()
     region = func.coalesce(t.Site.region, "unknown")
     tickets_in = {r: (int(n), int(p1 or 0)) for r, n, p1 in s.execute(
-        _with_site(select(region, func.count(), func.sum(case(
-            (t.Ticket.priority_level == "P1", 1), else_=0))).select_from(t.Ticket))
+        _with_site(select(region, func.count(), _p1s()).select_from(t.Ticket))
         .where(t.Ticket.status == t.OPEN).group_by(region))}
     booked_in = {r: int(n) for r, n in s.execute(
         _with_site(select(region, func.count()).select_from(t.Booking)

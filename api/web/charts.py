@@ -107,6 +107,15 @@ def _path(points: list[tuple[float, float] | None]) -> str:
     return "".join(out)
 
 
+def _placeholder(width: int, label: str, text: str) -> Markup:
+    """A short chart-sized box saying why there is nothing to draw (``label`` and
+    ``text`` are put in as they are: escape them first)."""
+    return Markup(
+        f'<svg class="chart" viewBox="0 0 {width} 80" role="img" aria-label="{label}">'
+        f'<title>{label}</title><text x="{width / 2}" y="44" text-anchor="middle" '
+        f'class="chart-empty">{text}</text></svg>')
+
+
 def render(chart: Chart) -> Markup:
     """The chart as an ``<svg>`` element (responsive: it scales to its container)."""
     w, h = chart.width, chart.height
@@ -121,10 +130,7 @@ def render(chart: Chart) -> Markup:
     times += [m.at_ms for m in chart.marks]
     desc = escape(f"{chart.title}: " + ", ".join(s.name for s in chart.series))
     if not times or not values:
-        return Markup(
-            f'<svg class="chart" viewBox="0 0 {w} 80" role="img" aria-label="{desc}">'
-            f'<title>{desc}</title><text x="{w / 2}" y="44" text-anchor="middle" '
-            'class="chart-empty">No data in this range</text></svg>')
+        return _placeholder(w, desc, "No data in this range")
     t0, t1 = min(times), max(times)
     t1 = t1 if t1 > t0 else t0 + 1
     lo, hi = min(values), max(values)
@@ -229,10 +235,8 @@ def health_map(areas: Sequence[Area], width: int = 560, height: int = 420) -> Ma
     cosine of the mean latitude), sized by devices and coloured by the share needing
     attention; each circle is a link (keyboard-focusable) with its figures as text."""
     if not areas:
-        return Markup(f'<svg class="chart" viewBox="0 0 {width} 80" role="img" '
-                      'aria-label="Health map: no sites with a known place"><text '
-                      f'x="{width / 2}" y="44" text-anchor="middle" class="chart-empty">'
-                      'No sites with a known place</text></svg>')
+        return _placeholder(width, "Health map: no sites with a known place",
+                            "No sites with a known place")
     left, right, top, bottom = 40, 16, 16, 40
     lat0, lat1 = min(a.lat for a in areas) - 1.5, max(a.lat for a in areas) + 1.5
     lon0, lon1 = min(a.lon for a in areas) - 3.0, max(a.lon for a in areas) + 3.0

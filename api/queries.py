@@ -382,12 +382,18 @@ def _health_counts(rank: Any) -> list[Any]:
     return [func.sum(case((r == k, 1), else_=0)).label(h) for k, h in enumerate(HEALTH_ORDER)]
 
 
+def _counted_health(row: Any) -> dict[str, int]:
+    """A row's :func:`_health_counts` columns as ``{health: devices}``."""
+    return {h: int(getattr(row, h) or 0) for h in HEALTH_ORDER}
+
+
 def fleet_health(s: Session) -> tuple[int, dict[str, int], dict[str, int], list[RegionHealth]]:
     """Devices by health and open tickets by priority, in total and by region: counted
     by the database (a few aggregate queries however large the fleet)."""
     st = _device_state()
     per_region = s.execute(
-        select(t.Site.region, func.count(t.Device.id), *_health_counts(st.c.rank))
+        select(t.Site.region, func.count(t.Device.id).label("devices"),
+               *_health_counts(st.c.rank))
         .select_from(t.Device).join(t.Site, t.Site.id == t.Device.site_id)
         .outerjoin(st, st.c.device_id == t.Device.id).group_by(t.Site.region)).all()
     region = func.coalesce(t.Site.region, "unknown")
@@ -398,11 +404,9 @@ def fleet_health(s: Session) -> tuple[int, dict[str, int], dict[str, int], list[
         _with_site(select(region, func.count()).select_from(t.Booking)
                    .join(t.Ticket, t.Ticket.id == t.Booking.ticket_id))
         .where(t.Booking.status == "active").group_by(region))}
-    devices_in = {row[0]: int(row[1]) for row in per_region}
-    by_health = {h: sum(int(row[2 + k] or 0) for row in per_region)
-                 for k, h in enumerate(HEALTH_ORDER)}
-    health_in = {row[0]: {h: int(row[2 + k] or 0) for k, h in enumerate(HEALTH_ORDER)}
-                 for row in per_region}
+    devices_in = {row.region: int(row.devices) for row in per_region}
+    health_in = {row.region: _counted_health(row) for row in per_region}
+    by_health = {h: sum(n[h] for n in health_in.values()) for h in HEALTH_ORDER}
     regions = [RegionHealth(region=r, devices=devices_in.get(r, 0),
                             by_health=health_in.get(r, dict.fromkeys(HEALTH_ORDER, 0)),
                             open_tickets=tickets_in.get(r, (0, 0))[0],
@@ -443,7 +447,7 @@ def list_sites(s: Session, region: str | None, health: str | None, q: str | None
     rows = rows[:limit]
     items = [SiteHealth(site_id=r.site_id, region=r.region, climate=r.climate,
                         devices=int(r.devices), health=HEALTH_ORDER[int(r.worst)],
-                        by_health={h: int(getattr(r, h) or 0) for h in HEALTH_ORDER},
+                        by_health=_counted_health(r),
                         open_tickets=int(r.open_tickets), p1=int(r.p1)) for r in rows]
     last = rows[-1] if rows else None
     nxt = pagination.encode([int(last.worst), int(last.open_tickets), int(last.p1),

@@ -131,6 +131,7 @@ class Ticket(Base):
 Index("ix_tickets_queue", Ticket.status, Ticket.escalated.desc(), Ticket.priority_score.desc(),
       Ticket.opened_ms, Ticket.id)
 
+
 class FindingRow(Base):
     __tablename__ = "findings"
 

@@ -26,7 +26,7 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +37,7 @@ from demo.schedule import SimSchedule
 from detect.evaluation.simulate import DEFAULT_START_S
 from detect.findings import Finding
 from detect.frame import DAY_MS, HOUR_MS
-from detect.sink import FindingSink, JsonLinesSink, MemorySink
+from detect.sink import JsonLinesSink, MemorySink, TeeSink
 
 if TYPE_CHECKING:
     from demo.loop import DemoResult
@@ -159,21 +159,6 @@ class SimClock:
 
     def millis(self) -> int:
         return self.ms
-
-
-class TeeSink:
-    """A FindingSink handing every finding to several sinks in turn."""
-
-    def __init__(self, *sinks: FindingSink) -> None:
-        self.sinks = sinks
-
-    def put(self, findings: Sequence[Finding]) -> None:
-        for sink in self.sinks:
-            sink.put(findings)
-
-    def close(self) -> None:
-        for sink in self.sinks:
-            sink.close()
 
 
 class WebServer:

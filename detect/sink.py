@@ -75,6 +75,21 @@ class JsonLinesSink:
         pass
 
 
+class TeeSink:
+    """A FindingSink handing every finding to several sinks in turn."""
+
+    def __init__(self, *sinks: FindingSink) -> None:
+        self.sinks = sinks
+
+    def put(self, findings: Sequence[Finding]) -> None:
+        for sink in self.sinks:
+            sink.put(findings)
+
+    def close(self) -> None:
+        for sink in self.sinks:
+            sink.close()
+
+
 def read_findings(path: Path) -> Iterator[Finding]:
     """The findings in a JSON-lines file written by :class:`JsonLinesSink`, oldest first."""
     with Path(path).open(encoding="utf-8") as fh:

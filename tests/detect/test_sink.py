@@ -11,7 +11,7 @@ from detect.detector import Evidence
 from detect.diagnosis import Diagnosis
 from detect.errors import SinkError
 from detect.findings import Finding
-from detect.sink import FindingSink, JsonLinesSink, MemorySink, read_findings
+from detect.sink import FindingSink, JsonLinesSink, MemorySink, TeeSink, read_findings
 
 
 def _finding(i: int) -> Finding:
@@ -57,3 +57,12 @@ def test_an_unwritable_findings_file_is_a_sink_error(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(SinkError, match="findings"):
         JsonLinesSink(blocker / "sub" / "findings.jsonl")
+
+
+def test_a_tee_hands_every_finding_to_each_sink_and_closes_them_all(tmp_path: Path) -> None:
+    memory, lines = MemorySink(), JsonLinesSink(tmp_path / "findings.jsonl")
+    tee = TeeSink(memory, lines)
+    tee.put([_finding(1), _finding(2)])
+    tee.close()
+    assert memory.findings == [_finding(1), _finding(2)]
+    assert list(read_findings(tmp_path / "findings.jsonl")) == memory.findings

@@ -348,12 +348,10 @@ class Demo:
         from dispatch.directory import seed as seed_directory
         from dispatch.forecast import SimulatedForecast
         from dispatch.service import open_service
-        from simulators.fleet import Fleet
 
         o = self.options
-        weather = Fleet(o.devices, seed=o.seed, start_s=DEFAULT_START_S,
-                        interval_s=INTERVAL_S).weather  # its own: the fleet's runs on
-        self.service = open_service(self.settings, forecast=SimulatedForecast(weather))
+        self.service = open_service(self.settings,
+                                    forecast=SimulatedForecast(self.fleet.new_weather()))
         self._on_close("dispatch", self.service.close)
         seed_directory(self.service.sessions, directory_from_fleet(o.devices, o.seed))
 

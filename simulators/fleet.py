@@ -79,7 +79,7 @@ class Fleet:
         self.devices, self.p, names = build_fleet(n_devices, seed, climates, id_prefix)
         self.climates = [CLIMATES[c] for c in names]
         self.faults = FaultTable(self.device_ids, plan)
-        self.weather = Weather(self.climates, self.start_s - SPIN_UP_S, seed)
+        self.weather = self.new_weather()
         self._household_rng = np.random.default_rng([seed, 0xD4])
         self._process_rng = np.random.default_rng([seed, 0x9C])
         self._sensor_rng = np.random.default_rng([seed, 0x5E])
@@ -109,6 +109,11 @@ class Fleet:
     @property
     def device_ids(self) -> list[str]:
         return [d.device_id for d in self.devices]
+
+    def new_weather(self) -> Weather:
+        """A weather of its own with the same skies as this fleet's (same climates, start and
+        seed): for a reader, such as a forecast, that must not move the fleet's one on."""
+        return Weather(self.climates, self.start_s - SPIN_UP_S, self.seed)
 
     def step(self) -> Frame:
         """Advance one interval and return every device's reading at the new time.

@@ -73,3 +73,11 @@ def test_devices_have_contract_metadata() -> None:
         assert d.meta["location"]["climate"] == d.climate
         assert isinstance(d.meta["household"]["vulnerable"], bool)
     assert len({d.device_id for d in fleet.devices}) == 20
+
+
+def test_a_new_weather_has_the_fleets_skies_but_is_its_own() -> None:
+    fleet = Fleet(6, seed=4, start_s=1_759_276_800.0, interval_s=600.0)
+    other = fleet.new_weather()
+    assert other is not fleet.weather
+    for t in (fleet.start_s, fleet.start_s + 3 * 86_400.0):
+        assert np.array_equal(other.at(t)[0], fleet.weather.at(t)[0])

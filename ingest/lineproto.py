@@ -2,13 +2,17 @@
 
 Schema (timestamps in milliseconds; tags sorted by key, as InfluxDB prefers)::
 
-    telemetry,device_id=<id>,site=<site> seq=<int>i,mode="<mode>",<signal>=<float>,... <ts>
+    telemetry,device_id=<id>,running=<bool>,site=<site> seq=<int>i,mode="<mode>",<x>=<float> <ts>
     device_status,device_id=<id>,site=<site> state="online" <ts>
     device_event,code=<code>,device_id=<id>,site=<site> severity="fault",message="",active=true <ts>
     device_meta,device_id=<id>,site=<site> doc="<JSON>" <ts>
 
+``<x>`` is each signal of the reading. ``running`` is ``true`` or ``false``
+(:func:`ingest.reading.running`): it lets a query average the machine's own signals over
+running readings only, inside InfluxDB.
+
 A point is identified by measurement, tags and timestamp, so writing the same reading
-again overwrites it: redelivery is harmless.
+again overwrites it: redelivery is harmless (``running`` follows from the reading itself).
 """
 
 from __future__ import annotations
@@ -49,7 +53,8 @@ def reading_line(r: Reading) -> str:
     # Signal names match validate.SIGNAL_NAME and floats are finite: nothing to escape.
     fields = ",".join([f"seq={r.seq}i", f'mode="{r.mode}"',
                        *[f"{k}={v!r}" for k, v in r.signals.items()]])
-    return f"{TELEMETRY},device_id={r.device_id},site={r.site} {fields} {r.ts_ms}"
+    state = "true" if r.running else "false"
+    return f"{TELEMETRY},device_id={r.device_id},running={state},site={r.site} {fields} {r.ts_ms}"
 
 
 def status_line(s: DeviceStatus) -> str:

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+
+#: A reading is *running* when the compressor turns faster than this outside a defrost
+#: cycle. Only then do the machine's own signals (pressures, power, heat output, ...)
+#: describe its work: an hour's mean of them over idle or defrost minutes mixes states.
+RUNNING_HZ: Final = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,3 +27,22 @@ class Reading:
     seq: int
     mode: str
     signals: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def running(self) -> bool:
+        return running(self.signals)
+
+
+def running(signals: Mapping[str, float]) -> bool:
+    """Whether a reading with these ``signals`` is *running* (see :data:`RUNNING_HZ`);
+    without a compressor speed it is not."""
+    return (signals.get("compressor_hz", 0.0) >= RUNNING_HZ
+            and signals.get("defrost", 0.0) == 0.0)
+
+
+def running_rows(compressor_hz: np.ndarray, defrost: np.ndarray | None) -> np.ndarray:
+    """:func:`running` for columns of readings (NaN: the signal was not sent)."""
+    hz = np.nan_to_num(np.asarray(compressor_hz, dtype=float), nan=0.0)
+    if defrost is None:
+        return hz >= RUNNING_HZ
+    return (hz >= RUNNING_HZ) & (np.nan_to_num(np.asarray(defrost, dtype=float)) == 0.0)

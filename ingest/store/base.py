@@ -7,7 +7,7 @@ or sqlite3 object. Times are Unix epoch milliseconds; windows are ``[start_ms, s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -86,18 +86,22 @@ class TelemetryStore(Protocol):
 
     def read_signals(self, device_id: str, start_ms: int, stop_ms: int,
                      signals: Sequence[str] | None = None,
-                     every_ms: int | None = None) -> SignalFrame:
+                     every_ms: int | None = None,
+                     running_only: Collection[str] = ()) -> SignalFrame:
         """Signals of ``device_id`` in ``[start_ms, stop_ms)`` (all signals if ``None``).
 
         With ``every_ms``, each signal is averaged over epoch-aligned windows of that
         length; a row's time is its window's start, empty windows are left out, and
-        ``start_ms`` is rounded down to a window boundary.
+        ``start_ms`` is rounded down to a window boundary. The signals named in
+        ``running_only`` are averaged over the *running* readings only
+        (:func:`ingest.reading.running`), and are missing from windows without one.
         """
         ...
 
     def read_fleet_signals(self, start_ms: int, stop_ms: int, every_ms: int,
                            signals: Sequence[str] | None = None,
-                           device_ids: Sequence[str] | None = None) -> dict[str, SignalFrame]:
+                           device_ids: Sequence[str] | None = None,
+                           running_only: Collection[str] = ()) -> dict[str, SignalFrame]:
         """:meth:`read_signals` with ``every_ms`` for many devices in one go, by device id.
 
         All devices with data in the window, or only ``device_ids``; devices without

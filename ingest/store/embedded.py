@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
@@ -20,7 +20,7 @@ import numpy as np
 import orjson
 
 from ingest.errors import StoreUnavailable
-from ingest.reading import Reading
+from ingest.reading import Reading, running_rows
 from ingest.records import Batch, DeviceEvent, DeviceMeta, DeviceStatus
 from ingest.sqlite import open_db
 from ingest.store.base import DeviceSummary, SignalFrame, window_start
@@ -113,17 +113,20 @@ class EmbeddedStore:
 
     def read_signals(self, device_id: str, start_ms: int, stop_ms: int,
                      signals: Sequence[str] | None = None,
-                     every_ms: int | None = None) -> SignalFrame:
+                     every_ms: int | None = None,
+                     running_only: Collection[str] = ()) -> SignalFrame:
         if every_ms is not None:
             start_ms = window_start(start_ms, every_ms)
         rows = self._rows("SELECT ts_ms, signals FROM readings "
                           "WHERE device_id = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms",
                           (device_id, start_ms, stop_ms))
-        return _frame(device_id, rows, every_ms, signals)
+        return _frame(device_id, rows, every_ms, signals,
+                      running_only if every_ms is not None else ())
 
     def read_fleet_signals(self, start_ms: int, stop_ms: int, every_ms: int,
                            signals: Sequence[str] | None = None,
-                           device_ids: Sequence[str] | None = None) -> dict[str, SignalFrame]:
+                           device_ids: Sequence[str] | None = None,
+                           running_only: Collection[str] = ()) -> dict[str, SignalFrame]:
         if every_ms <= 0:
             raise ValueError(f"every_ms must be positive, not {every_ms}")
         start_ms = window_start(start_ms, every_ms)
@@ -134,7 +137,8 @@ class EmbeddedStore:
         out = {}
         for device, group in groupby(rows, key=itemgetter(0)):
             if only is None or device in only:
-                frame = _frame(device, [(ts, doc) for _, ts, doc in group], every_ms, signals)
+                frame = _frame(device, [(ts, doc) for _, ts, doc in group], every_ms, signals,
+                               running_only)
                 if len(frame):
                     out[device] = frame
         return out
@@ -185,16 +189,23 @@ class EmbeddedStore:
 
 
 def _frame(device_id: str, rows: Sequence[tuple[int, Any]], every_ms: int | None,
-           signals: Sequence[str] | None) -> SignalFrame:
+           signals: Sequence[str] | None, running_only: Collection[str] = ()) -> SignalFrame:
     """``(ts_ms, signals JSON)`` rows of one device, in time order, as a frame: each signal
     averaged over the values present in each ``every_ms`` window (each reading on its own
-    without ``every_ms``); windows without any wanted value are left out."""
+    without ``every_ms``), those in ``running_only`` over running readings only; windows
+    without any wanted value are left out."""
     docs = [orjson.loads(doc) for _, doc in rows]
     wanted = set(signals) if signals is not None else None
     names = sorted({n for d in docs for n in d if wanted is None or n in wanted})
     if not names:
         return SignalFrame(device_id)
     values = np.array([[d.get(n, math.nan) for n in names] for d in docs], dtype=float)
+    masked = [c for c, n in enumerate(names) if n in running_only]
+    if masked:
+        state = np.array([[d.get("compressor_hz", math.nan), d.get("defrost", math.nan)]
+                          for d in docs], dtype=float)
+        stopped = ~running_rows(state[:, 0], state[:, 1])
+        values[np.ix_(stopped, masked)] = np.nan
     ts = np.fromiter((t for t, _ in rows), dtype=np.int64, count=len(rows))
     windows = ts if every_ms is None else ts - ts % every_ms
     starts = np.flatnonzero(np.r_[True, windows[1:] != windows[:-1]])

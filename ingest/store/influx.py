@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -128,14 +128,15 @@ class InfluxStore:
             v = rec.values
             signals = {k: float(x) for k, x in v.items()
                        if x is not None and not k.startswith("_") and k not in
-                       ("result", "table", "device_id", "site", *_NOT_SIGNALS)}
+                       ("result", "table", "device_id", "site", "running", *_NOT_SIGNALS)}
             readings.append(Reading(device_id, v["site"], _ms(rec), int(v["seq"]), v["mode"],
                                     signals))
         return readings
 
     def read_signals(self, device_id: str, start_ms: int, stop_ms: int,
                      signals: Sequence[str] | None = None,
-                     every_ms: int | None = None) -> SignalFrame:
+                     every_ms: int | None = None,
+                     running_only: Collection[str] = ()) -> SignalFrame:
         wanted = _field_filter(signals)
         flux = (self._FROM
                 + '  |> filter(fn: (r) => r._measurement == "telemetry" and r.device_id == '
@@ -144,8 +145,7 @@ class InfluxStore:
             if every_ms <= 0:
                 raise ValueError(f"every_ms must be positive, not {every_ms}")
             start_ms = window_start(start_ms, every_ms)
-            flux += (f'  |> aggregateWindow(every: {int(every_ms)}ms, fn: mean, '
-                     'createEmpty: false, timeSrc: "_start")\n')
+            flux += _running_filter(running_only) + _mean(every_ms, ["_field"])
         flux += ('  |> group(columns: ["_field"])\n'
                  '  |> keep(columns: ["_time", "_field", "_value"])')
         records = self._query(flux, d=device_id, **self._range(start_ms, stop_ms))
@@ -159,7 +159,8 @@ class InfluxStore:
 
     def read_fleet_signals(self, start_ms: int, stop_ms: int, every_ms: int,
                            signals: Sequence[str] | None = None,
-                           device_ids: Sequence[str] | None = None) -> dict[str, SignalFrame]:
+                           device_ids: Sequence[str] | None = None,
+                           running_only: Collection[str] = ()) -> dict[str, SignalFrame]:
         """One Flux query for the whole fleet: aggregated and pivoted in InfluxDB, read back
         as plain CSV (parsed in C by pandas: a FluxRecord per value would be far slower)."""
         if every_ms <= 0:
@@ -174,9 +175,8 @@ class InfluxStore:
         flux = (self._FROM
                 + f'  |> filter(fn: (r) => r._measurement == "telemetry"{devices})\n'
                   f'  |> filter(fn: (r) => {wanted})\n'
-                  f'  |> aggregateWindow(every: {int(every_ms)}ms, fn: mean, createEmpty: false, '
-                  'timeSrc: "_start")\n'
-                  '  |> keep(columns: ["_time", "_field", "_value", "device_id"])\n'
+                + _running_filter(running_only) + _mean(every_ms, ["device_id", "_field"])
+                + '  |> keep(columns: ["_time", "_field", "_value", "device_id"])\n'
                   '  |> pivot(rowKey: ["_time", "device_id"], columnKey: ["_field"], '
                   'valueColumn: "_value")\n'
                   '  |> group()')
@@ -300,6 +300,28 @@ def _field_filter(signals: Sequence[str] | None) -> str:
         if not SIGNAL_NAME.match(name):
             raise ValueError(f"{name!r} is not a signal name")
     return " or ".join(f'r._field == "{name}"' for name in signals) or "false"
+
+
+def _running_filter(running_only: Collection[str]) -> str:
+    """Keep the ``running_only`` signals of running readings only (readings written before
+    the ``running`` tag existed count as running)."""
+    if not running_only:
+        return ""
+    names = sorted(running_only)
+    for name in names:
+        if not SIGNAL_NAME.match(name):
+            raise ValueError(f"{name!r} is not a signal name")
+    listed = ", ".join(f'"{n}"' for n in names)
+    return (f'  |> filter(fn: (r) => not contains(value: r._field, set: [{listed}]) '
+            'or not exists r.running or r.running == "true")\n')
+
+
+def _mean(every_ms: int, by: list[str]) -> str:
+    """Means over epoch-aligned windows, over both values of the ``running`` tag."""
+    columns = ", ".join(f'"{c}"' for c in by)
+    return (f'  |> group(columns: [{columns}])\n'
+            f'  |> aggregateWindow(every: {int(every_ms)}ms, fn: mean, createEmpty: false, '
+            'timeSrc: "_start")\n')
 
 
 def _literal(value: str | int) -> str:

@@ -18,8 +18,19 @@ from ingest.records import Batch, DeviceEvent, DeviceMeta, DeviceStatus
 def test_a_reading_is_one_point_with_device_and_site_tags_and_ms_timestamp() -> None:
     r = Reading("hp-1", "site-1", 1_768_456_800_000, 42, "heating",
                 {"outdoor_temp": -3.2, "power_w": 2150.0})
-    assert reading_line(r) == ('telemetry,device_id=hp-1,site=site-1 seq=42i,mode="heating",'
-                               "outdoor_temp=-3.2,power_w=2150.0 1768456800000")
+    assert reading_line(r) == ('telemetry,device_id=hp-1,running=false,site=site-1 seq=42i,'
+                               'mode="heating",outdoor_temp=-3.2,power_w=2150.0 1768456800000')
+
+
+def test_a_reading_is_tagged_running_while_the_compressor_turns_outside_defrost() -> None:
+    def tag(signals: dict[str, float]) -> str:
+        return reading_line(Reading("d", "s", 1, 1, "heating", signals)).split(",")[2]
+
+    assert tag({"compressor_hz": 40.0, "defrost": 0.0}) == "running=true"
+    assert tag({"compressor_hz": 40.0}) == "running=true"
+    assert tag({"compressor_hz": 40.0, "defrost": 1.0}) == "running=false"
+    assert tag({"compressor_hz": 0.0}) == "running=false"
+    assert tag({"power_w": 900.0}) == "running=false"
 
 
 def test_floats_are_written_with_full_precision() -> None:

@@ -101,6 +101,29 @@ def test_downsampling_averages_epoch_aligned_windows_and_skips_empty_ones(
     assert frame.column("power_w") == pytest.approx([3.0, 15.0])
 
 
+def test_running_only_signals_are_averaged_over_running_readings(
+        store: TelemetryStore, device: str, base: int) -> None:
+    """The machine's own signals over the minutes it ran outside defrost; the rest over all."""
+    rows = [(0, 40.0, 0.0, 1000.0, 0.0),        # running
+            (15_000, 0.0, 0.0, 10.0, 2.0),      # stopped
+            (30_000, 40.0, 1.0, 300.0, 4.0),    # defrosting
+            (2 * MINUTE, 0.0, 0.0, 5.0, 1.0)]   # a window without a running reading
+    store.write_readings([reading(device, base + o, i, compressor_hz=hz, defrost=df,
+                                  power_w=p, outdoor_temp=t)
+                          for i, (o, hz, df, p, t) in enumerate(rows)])
+    names = ["outdoor_temp", "power_w"]
+    frame = store.read_signals(device, base, base + 3 * MINUTE, names, every_ms=MINUTE,
+                               running_only=["power_w"])
+    assert frame.times_ms == [base, base + 2 * MINUTE]
+    assert frame.column("power_w") == [pytest.approx(1000.0), None]
+    assert frame.column("outdoor_temp") == pytest.approx([2.0, 1.0])
+    fleet = store.read_fleet_signals(base, base + 3 * MINUTE, MINUTE, names,
+                                     device_ids=[device], running_only=["power_w"])
+    assert fleet[device] == frame
+    plain = store.read_signals(device, base, base + 3 * MINUTE, names, every_ms=MINUTE)
+    assert plain.column("power_w") == pytest.approx([1310.0 / 3, 5.0])
+
+
 def test_a_fleet_read_gives_each_device_its_downsampled_frame(store: TelemetryStore,
                                                               base: int) -> None:
     """One call, many devices: the same frames read_signals(every_ms=...) gives one by one."""

@@ -200,12 +200,12 @@ def _frame(device_id: str, rows: Sequence[tuple[int, Any]], every_ms: int | None
     if not names:
         return SignalFrame(device_id)
     values = np.array([[d.get(n, math.nan) for n in names] for d in docs], dtype=float)
-    masked = [c for c, n in enumerate(names) if n in running_only]
-    if masked:
+    masked = np.array([n in running_only for n in names])
+    if masked.any():
         state = np.array([[d.get("compressor_hz", math.nan), d.get("defrost", math.nan)]
                           for d in docs], dtype=float)
         stopped = ~running_rows(state[:, 0], state[:, 1])
-        values[np.ix_(stopped, masked)] = np.nan
+        values[stopped[:, None] & masked[None, :]] = np.nan
     ts = np.fromiter((t for t, _ in rows), dtype=np.int64, count=len(rows))
     windows = ts if every_ms is None else ts - ts % every_ms
     starts = np.flatnonzero(np.r_[True, windows[1:] != windows[:-1]])

@@ -39,10 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from config import DetectSettings, load_settings
 from detect.frame import HOUR_MS, Frame
-from detect.normal import FleetPrior, NormalModel, fit_normal
+from detect.normal import RUNNING_ONLY, FleetPrior, NormalModel, fit_normal
 from detect.registry import ModelRegistry, ModelSet
 from detect.runner import DetectRunner
 from detect.sink import MemorySink
+from ingest.reading import running_rows
 from ingest.store import InfluxStore
 from services.influxdb import InfluxDB
 from services.process import free_port
@@ -54,7 +55,8 @@ INTERVAL_S = 600.0
 
 
 def train(fleet: Fleet, days: float, progress: bool) -> dict[str, NormalModel]:
-    """Step the fleet ``days`` and fit each device's model on its hourly means."""
+    """Step the fleet ``days`` and fit each device's model on its hourly means (the
+    machine's own signals over running readings only, as the stores average them)."""
     steps = int(days * 86_400 / INTERVAL_S)
     per_hour = int(3600 / INTERVAL_S)
     hours = steps // per_hour
@@ -62,10 +64,13 @@ def train(fleet: Fleet, days: float, progress: bool) -> dict[str, NormalModel]:
     sums = np.zeros((hours, n, k), dtype=np.float32)
     counts = np.zeros((hours, n, k), dtype=np.uint8)
     times = np.zeros(hours, dtype=np.int64)
+    machine = np.isin(SIGNAL_NAMES, RUNNING_ONLY)
+    hz, defrost = SIGNAL_NAMES.index("compressor_hz"), SIGNAL_NAMES.index("defrost")
     for s in range(hours * per_hour):
         frame = fleet.step()
         h = s // per_hour
-        ok = ~np.isnan(frame.values)
+        run = running_rows(frame.values[:, hz], frame.values[:, defrost])
+        ok = ~np.isnan(frame.values) & (run[:, None] | ~machine[None, :])
         sums[h] += np.where(ok, frame.values, 0.0)
         counts[h] += ok
         if s % per_hour == 0:

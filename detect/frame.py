@@ -3,8 +3,9 @@
 A :class:`Frame` is the detect stage's own view of a store's
 :class:`~ingest.store.base.SignalFrame`: ``times_ms`` (sorted), and one float
 column per signal with NaN for a missing value. :func:`downsample` averages
-epoch-aligned windows exactly as the stores do (``aggregateWindow(fn: mean)``),
-so detectors see the same hourly means live and in a replay.
+epoch-aligned windows exactly as the stores do (``aggregateWindow(fn: mean)``, the
+machine's own signals over running readings only), so detectors see the same hourly
+means live and in a replay.
 
 >>> f = Frame("hp-1", np.array([0, 60_000, 3_600_000]), {"x": np.array([1.0, 3.0, 5.0])})
 >>> hourly = downsample(f, 3_600_000)
@@ -14,11 +15,12 @@ so detectors see the same hourly means live and in a replay.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ingest.reading import running_rows
 from ingest.store.base import SignalFrame
 
 HOUR_MS = 3_600_000
@@ -77,15 +79,22 @@ class Frame:
         return cls(frame.device_id, times, columns)
 
 
-def downsample(frame: Frame, every_ms: int) -> Frame:
-    """Mean of each column over epoch-aligned windows of ``every_ms``; empty windows left out."""
+def downsample(frame: Frame, every_ms: int, running_only: Collection[str] = ()) -> Frame:
+    """Mean of each column over epoch-aligned windows of ``every_ms``; empty windows left out.
+
+    Columns named in ``running_only`` are averaged over running rows only
+    (:func:`ingest.reading.running`), as the stores do.
+    """
     if len(frame) == 0:
         return frame
     bins = frame.times_ms - frame.times_ms % every_ms
     starts, index = np.unique(bins, return_inverse=True)
+    run = running_rows(frame["compressor_hz"], frame["defrost"]) if running_only else None
     columns = {}
     for name, col in frame.columns.items():
         ok = ~np.isnan(col)
+        if run is not None and name in running_only:
+            ok &= run
         sums = np.bincount(index[ok], weights=col[ok], minlength=len(starts))
         counts = np.bincount(index[ok], minlength=len(starts))
         with np.errstate(invalid="ignore", divide="ignore"):

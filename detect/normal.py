@@ -33,9 +33,9 @@ from detect.errors import ModelError
 from detect.frame import DAY_MS, Frame, daily_means
 
 CONDITIONS: Final = ("outdoor_temp", "supply_temp", "compressor_hz", "defrost")
-#: Signals that are zero (or idle) while the compressor is off are divided by the
-#: compressor speed: an hourly mean mixes running and idle minutes, and the share of
-#: running time cancels in the ratio of two hourly means.
+#: Signals that scale with the compressor speed are divided by it (their hourly means are
+#: over running readings only, see ``RUNNING_ONLY``), so the ratio is what the machine
+#: delivers per turn of the compressor.
 PER_HZ: Final = {"subcooling_per_hz": "subcooling", "vibration_per_hz": "compressor_vibration",
                  "current_per_hz": "compressor_current", "fan_rpm_per_hz": "fan_rpm",
                  "power_per_hz": "power_w", "heat_output_per_hz": "heat_output_w"}
@@ -47,6 +47,14 @@ SENSORS: Final = ("outdoor_temp", "indoor_temp", "supply_temp", "return_temp", "
 ALL_SIGNALS: Final = tuple(dict.fromkeys(CONDITIONS + HEALTH + SENSORS))
 #: The stored signals a model reads (the ``PER_HZ`` ratios are derived from them).
 READ_SIGNALS: Final = tuple(sorted({PER_HZ.get(s, s) for s in ALL_SIGNALS} | {"backup_heater_w"}))
+#: What surrounds the machine (weather, house, tank) and what it is told to do: there
+#: whether or not the compressor runs, so averaged over every reading of an hour.
+CONTEXT: Final = ("outdoor_temp", "indoor_temp", "hot_water_temp", "defrost", "backup_heater_w")
+#: The machine's own signals, averaged over the hour's running readings only
+#: (:func:`ingest.reading.running`): idle and defrost minutes would mix other states in.
+RUNNING_ONLY: Final = tuple(s for s in READ_SIGNALS if s not in CONTEXT)
+#: What a model's hourly rows are; a saved model fitted on other rows is not used.
+FEATURES: Final = "hourly means, machine signals over running readings"
 #: Residual channels: health signals by name, sensor consistency as ``sensor:<name>``.
 CHANNELS: Final = HEALTH + tuple(f"sensor:{s}" for s in SENSORS)
 RUNNING_HZ: Final = 5.0  # an hour counts as "running" above this mean compressor speed

@@ -3,7 +3,7 @@
 Layout under ``root``::
 
     v000001/models.npz      every device's arrays, stacked
-    v000001/manifest.json   version, creation time, devices, fleet-prior size
+    v000001/manifest.json   version, creation time, devices, fleet-prior size, features
     v000002/...
     CURRENT                 the name of the version in use (replaced atomically)
 
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from detect.errors import ModelError, NoModelError
-from detect.normal import FleetPrior, NormalModel
+from detect.normal import FEATURES, FleetPrior, NormalModel
 
 _ARRAYS = ("x_mu", "x_sd", "health_coef", "sensor_coef", "z_sd", "day_sd", "precision",
            "c_lo", "c_hi")
@@ -69,6 +69,11 @@ class ModelRegistry:
                 arrays = {k: data[k] for k in data.files}
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"model version {version} in {folder} is unreadable: {exc}") from exc
+        if manifest.get("features") != FEATURES:
+            raise NoModelError(
+                f"model version {version} in {folder} was fitted on other hourly rows than "
+                f"this release reads ({FEATURES!r}); it stays on disk but is not used: "
+                "run a retrain ('forewarn detect --once retrain')")
         models = {}
         for i, device in enumerate(manifest["devices"]):
             models[device] = NormalModel(
@@ -101,6 +106,7 @@ class ModelRegistry:
             np.savez(tmp / "models.npz", **arrays)  # type: ignore[arg-type]
             (tmp / "manifest.json").write_text(json.dumps({
                 "version": version, "created_ms": now_ms, "devices": devices,
+                "features": FEATURES,
                 "prior_devices": models.prior.devices}))
             os.replace(tmp, folder)
             self._point_to(version)

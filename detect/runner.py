@@ -35,7 +35,7 @@ from detect.detector import Cadence, DeviceWindow
 from detect.engine import Engine
 from detect.errors import NoModelError
 from detect.frame import HOUR_MS, Frame
-from detect.normal import READ_SIGNALS
+from detect.normal import READ_SIGNALS, RUNNING_ONLY
 from detect.registry import ModelRegistry, ModelSet
 from detect.shard import Shard
 from detect.sink import FindingSink
@@ -105,7 +105,8 @@ class DetectRunner:
         if cadence == "model":
             start = now_ms - int(self.settings.score_lookback * 1000)
             hourly = Frame.from_signal_frame(self.store.read_signals(
-                device_id, start, now_ms, READ_SIGNALS, every_ms=HOUR_MS))
+                device_id, start, now_ms, READ_SIGNALS, every_ms=HOUR_MS,
+                running_only=RUNNING_ONLY))
         events = tuple(self.store.events(device_id, now_ms - 6 * HOUR_MS, now_ms + 1))
         return DeviceWindow(device_id, now_ms, recent, hourly, events, last,
                             self.models.models.get(device_id))
@@ -159,7 +160,8 @@ class DetectRunner:
         out: dict[str, SignalFrame] = {}
         for i in range(0, len(devices), FLEET_CHUNK):
             out |= self.store.read_fleet_signals(start, now, HOUR_MS, READ_SIGNALS,
-                                                 device_ids=devices[i:i + FLEET_CHUNK])
+                                                 device_ids=devices[i:i + FLEET_CHUNK],
+                                                 running_only=RUNNING_ONLY)
         return out
 
     @staticmethod
@@ -192,7 +194,8 @@ class DetectRunner:
             try:
                 start = now - int(self.settings.train_window * 1000)
                 hourly = Frame.from_signal_frame(self.store.read_signals(
-                    device_id, start, now, READ_SIGNALS, every_ms=HOUR_MS))
+                    device_id, start, now, READ_SIGNALS, every_ms=HOUR_MS,
+                    running_only=RUNNING_ONLY))
                 model = retrain(hourly, now, updated.get(device_id), prior, policy)
                 if model is not None:
                     updated[device_id] = model

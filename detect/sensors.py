@@ -97,7 +97,7 @@ class SensorDrift:
 
     lookback_days: int = 14
     min_r2: float = 0.6
-    threshold: float = 45.0
+    threshold: float = 60.0
     name: str = "sensor_drift"
     cadence: Cadence = "model"
 

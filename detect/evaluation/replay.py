@@ -23,7 +23,7 @@ from detect.detector import DeviceWindow
 from detect.engine import Engine
 from detect.findings import Finding
 from detect.frame import DAY_MS, HOUR_MS, Frame, downsample
-from detect.normal import CHANNELS, FleetPrior, NormalModel
+from detect.normal import CHANNELS, RUNNING_ONLY, FleetPrior, NormalModel
 from detect.training import RetrainPolicy, fleet_prior, retrain
 from ingest.records import DeviceEvent
 from ingest.store.base import TelemetryStore
@@ -62,7 +62,7 @@ def load_history(store: TelemetryStore, device_id: str, start_ms: int, stop_ms: 
     times = np.array([r.ts_ms for r in readings], dtype=np.int64)
     raw = Frame(device_id, times, {n: values[:, i] for n, i in col.items()})
     events = tuple(store.events(device_id, start_ms, stop_ms))
-    return History(raw, downsample(raw, HOUR_MS), events)
+    return History(raw, downsample(raw, HOUR_MS, RUNNING_ONLY), events)
 
 
 def residual_history(history: History, start_ms: int, stop_ms: int, config: ReplayConfig,

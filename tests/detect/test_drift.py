@@ -29,12 +29,13 @@ def test_ewma_weights_recent_hours_most() -> None:
 
 def test_a_developing_fault_scores_higher_than_the_healthy_twin(by_fault, make_window) -> None:  # type: ignore[no-untyped-def]
     """Weeks into compressor wear, both detectors score far above the healthy device, led by
-    vibration; a clogging filter shows as falling flow."""
+    vibration; a leak is over their thresholds; a clogging filter shows as falling flow."""
     for detector in (ResidualEwma(), ResidualCusum()):
         faulty = detector.score(make_window(by_fault["compressor_wear"], 37))[0]
         healthy = detector.score(make_window(by_fault["none"], 37))[0]
         assert faulty.value > 10 * healthy.value
-        assert faulty.value >= detector.threshold
+        leak = detector.score(make_window(by_fault["refrigerant_leak"], 37))[0]
+        assert leak.value >= detector.threshold > 10 * healthy.value
         assert faulty.signals[0] == "vibration_per_hz"
         assert faulty.shift["vibration_per_hz"] > 0
         flow = detector.score(make_window(by_fault["low_flow"], 37))[0]

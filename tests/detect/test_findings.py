@@ -13,7 +13,7 @@ def test_a_developing_fault_yields_a_finding_with_full_context(by_fault, make_wi
     window = make_window(by_fault["compressor_wear"], 37)
     findings = Engine(persistence={}).run(window, "model")
     assert findings
-    f = next(f for f in findings if f.detector == "residual_ewma")
+    f = next(f for f in findings if f.detector == "residual_t2")
     assert f.device_id == window.device_id and f.ts_ms == window.now_ms
     assert f.score >= f.threshold and "vibration_per_hz" in f.signals
     assert f.evidence is not None and f.evidence.expected["vibration_per_hz"]
@@ -45,6 +45,7 @@ def test_a_model_finding_needs_two_runs_in_a_row_over_the_threshold(by_fault, ma
     """One run over the line is a wobble; the second run in a row makes it a finding."""
     engine = Engine()
     h = by_fault["compressor_wear"]
-    assert engine.run(make_window(h, 36.75), "model") == []
-    assert engine.run(make_window(h, 37), "model")
+    assert engine.run(make_window(h, 36.75), "model") == []  # under the line
+    assert engine.run(make_window(h, 37), "model") == []  # over it once
+    assert engine.run(make_window(h, 37.25), "model")
     assert engine.run(make_window(by_fault["none"], 37), "model") == []

@@ -26,6 +26,20 @@ def test_downsampling_averages_epoch_aligned_windows_and_drops_empty_ones() -> N
     assert h["y"][0] == 2.0 and np.isnan(h["y"][1])
 
 
+def test_running_only_columns_average_the_running_rows_of_each_window() -> None:
+    """Like the stores' ``running_only``: compressor turning, no defrost."""
+    f = Frame("hp", np.array([0, 10, 20, 2 * HOUR_MS]), {
+        "compressor_hz": np.array([40.0, 0.0, 40.0, 0.0]),
+        "defrost": np.array([0.0, 0.0, 1.0, 0.0]),
+        "power_w": np.array([1000.0, 10.0, 300.0, 5.0]),
+        "outdoor_temp": np.array([0.0, 2.0, 4.0, 1.0])})
+    h = downsample(f, HOUR_MS, running_only={"power_w", "compressor_hz"})
+    assert h.times_ms.tolist() == [0, 2 * HOUR_MS]
+    assert h["power_w"][0] == 1000.0 and np.isnan(h["power_w"][1])
+    assert h["compressor_hz"][0] == 40.0
+    assert h["outdoor_temp"].tolist() == [2.0, 1.0]
+
+
 def test_between_keeps_the_half_open_window() -> None:
     f = Frame("hp", np.array([0, 10, 20]), {"x": np.array([1.0, 2.0, 3.0])})
     assert f.between(10, 20)["x"].tolist() == [2.0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -58,3 +59,16 @@ def test_only_the_last_versions_are_kept(tmp_path: Path, histories) -> None:  # 
 def test_no_models_yet_says_how_to_make_them(tmp_path: Path) -> None:
     with pytest.raises(NoModelError, match="retrain"):
         ModelRegistry(tmp_path).load()
+
+
+def test_models_fitted_on_other_hourly_rows_are_kept_not_used(tmp_path: Path, histories) -> None:  # type: ignore[no-untyped-def]
+    """A saved set from before running-only hourly means: a retrain is needed, not a crash."""
+    reg = ModelRegistry(tmp_path)
+    reg.save(_set(histories, 15), now_ms=1)
+    manifest = tmp_path / "v000001" / "manifest.json"
+    doc = json.loads(manifest.read_text())
+    del doc["features"]
+    manifest.write_text(json.dumps(doc))
+    with pytest.raises(NoModelError, match=r"other hourly rows.*retrain"):
+        reg.load()
+    assert reg.versions() == [1]

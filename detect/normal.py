@@ -31,6 +31,7 @@ import numpy as np
 
 from detect.errors import ModelError
 from detect.frame import DAY_MS, Frame, daily_means
+from ingest.reading import CONTEXT
 
 CONDITIONS: Final = ("outdoor_temp", "supply_temp", "compressor_hz", "defrost")
 #: Signals that scale with the compressor speed are divided by it (their hourly means are
@@ -47,11 +48,9 @@ SENSORS: Final = ("outdoor_temp", "indoor_temp", "supply_temp", "return_temp", "
 ALL_SIGNALS: Final = tuple(dict.fromkeys(CONDITIONS + HEALTH + SENSORS))
 #: The stored signals a model reads (the ``PER_HZ`` ratios are derived from them).
 READ_SIGNALS: Final = tuple(sorted({PER_HZ.get(s, s) for s in ALL_SIGNALS} | {"backup_heater_w"}))
-#: What surrounds the machine (weather, house, tank) and what it is told to do: there
-#: whether or not the compressor runs, so averaged over every reading of an hour.
-CONTEXT: Final = ("outdoor_temp", "indoor_temp", "hot_water_temp", "defrost", "backup_heater_w")
-#: The machine's own signals, averaged over the hour's running readings only
-#: (:func:`ingest.reading.running`): idle and defrost minutes would mix other states in.
+#: The machine's own signals (all but :data:`ingest.reading.CONTEXT`), averaged over the
+#: hour's running readings only (:func:`ingest.reading.running`): idle and defrost minutes
+#: would mix other states in. The context is averaged over every reading of an hour.
 RUNNING_ONLY: Final = tuple(s for s in READ_SIGNALS if s not in CONTEXT)
 #: What a model's hourly rows are; a saved model fitted on other rows is not used.
 FEATURES: Final = "hourly means, machine signals over running readings"

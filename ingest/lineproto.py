@@ -2,14 +2,17 @@
 
 Schema (timestamps in milliseconds; tags sorted by key, as InfluxDB prefers)::
 
-    telemetry,device_id=<id>,running=<bool>,site=<site> seq=<int>i,mode="<mode>",<x>=<float> <ts>
+    telemetry,device_id=<id>,site=<site> seq=<int>i,mode="<mode>",<context>=<float> <ts>
+    telemetry,device_id=<id>,running=<bool>,site=<site> <machine>=<float> <ts>
     device_status,device_id=<id>,site=<site> state="online" <ts>
     device_event,code=<code>,device_id=<id>,site=<site> severity="fault",message="",active=true <ts>
     device_meta,device_id=<id>,site=<site> doc="<JSON>" <ts>
 
-``<x>`` is each signal of the reading. ``running`` is ``true`` or ``false``
-(:func:`ingest.reading.running`): it lets a query average the machine's own signals over
-running readings only, inside InfluxDB.
+A reading is two points at one time: its context signals (:data:`ingest.reading.CONTEXT`)
+with ``seq`` and ``mode``, and the machine's own signals tagged ``running`` (``true`` or
+``false``, :func:`ingest.reading.running`). So InfluxDB can average the machine's signals
+over running readings only, straight from storage: each signal of a device is one series
+in such a query.
 
 A point is identified by measurement, tags and timestamp, so writing the same reading
 again overwrites it: redelivery is harmless (``running`` follows from the reading itself).
@@ -22,7 +25,7 @@ from typing import Final
 
 import orjson
 
-from ingest.reading import Reading
+from ingest.reading import CONTEXT, Reading
 from ingest.records import Batch, DeviceEvent, DeviceMeta, DeviceStatus
 
 TELEMETRY: Final = "telemetry"
@@ -50,11 +53,17 @@ def _series(measurement: str, device_id: str, site: str) -> str:
 
 
 def reading_line(r: Reading) -> str:
+    """The reading's one or two points (see the module docs), newline-separated."""
     # Signal names match validate.SIGNAL_NAME and floats are finite: nothing to escape.
-    fields = ",".join([f"seq={r.seq}i", f'mode="{r.mode}"',
-                       *[f"{k}={v!r}" for k, v in r.signals.items()]])
+    context = ",".join([f"seq={r.seq}i", f'mode="{r.mode}"',
+                        *[f"{k}={v!r}" for k, v in r.signals.items() if k in CONTEXT]])
+    line = f"{TELEMETRY},device_id={r.device_id},site={r.site} {context} {r.ts_ms}"
+    machine = ",".join(f"{k}={v!r}" for k, v in r.signals.items() if k not in CONTEXT)
+    if not machine:
+        return line
     state = "true" if r.running else "false"
-    return f"{TELEMETRY},device_id={r.device_id},running={state},site={r.site} {fields} {r.ts_ms}"
+    return (f"{line}\n{TELEMETRY},device_id={r.device_id},running={state},site={r.site} "
+            f"{machine} {r.ts_ms}")
 
 
 def status_line(s: DeviceStatus) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -12,6 +12,10 @@ import numpy as np
 #: cycle. Only then do the machine's own signals (pressures, power, heat output, ...)
 #: describe its work: an hour's mean of them over idle or defrost minutes mixes states.
 RUNNING_HZ: Final = 5.0
+#: What surrounds the machine (weather, house, tank) and what it is told to do: there
+#: whether or not the compressor runs. Every other signal is the machine's own.
+CONTEXT: Final = frozenset({"outdoor_temp", "indoor_temp", "hot_water_temp", "defrost",
+                            "backup_heater_w"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,14 @@ def running(signals: Mapping[str, float]) -> bool:
     without a compressor speed it is not."""
     return (signals.get("compressor_hz", 0.0) >= RUNNING_HZ
             and signals.get("defrost", 0.0) == 0.0)
+
+
+def check_running_only(running_only: Collection[str]) -> None:
+    """``running_only`` may name the machine's own signals only (not :data:`CONTEXT`)."""
+    context = sorted(CONTEXT.intersection(running_only))
+    if context:
+        raise ValueError(f"{', '.join(context)}: context signals are averaged over every "
+                         "reading; only the machine's own signals can be running-only")
 
 
 def running_rows(compressor_hz: np.ndarray, defrost: np.ndarray | None) -> np.ndarray:

@@ -93,7 +93,8 @@ class TelemetryStore(Protocol):
         With ``every_ms``, each signal is averaged over epoch-aligned windows of that
         length; a row's time is its window's start, empty windows are left out, and
         ``start_ms`` is rounded down to a window boundary. The signals named in
-        ``running_only`` are averaged over the *running* readings only
+        ``running_only`` (machine signals, not :data:`ingest.reading.CONTEXT`: else
+        ``ValueError``) are averaged over the *running* readings only
         (:func:`ingest.reading.running`), and are missing from windows without one.
         """
         ...

@@ -20,7 +20,7 @@ import numpy as np
 import orjson
 
 from ingest.errors import StoreUnavailable
-from ingest.reading import Reading, running_rows
+from ingest.reading import Reading, check_running_only, running_rows
 from ingest.records import Batch, DeviceEvent, DeviceMeta, DeviceStatus
 from ingest.sqlite import open_db
 from ingest.store.base import DeviceSummary, SignalFrame, window_start
@@ -200,6 +200,7 @@ def _frame(device_id: str, rows: Sequence[tuple[int, Any]], every_ms: int | None
     if not names:
         return SignalFrame(device_id)
     values = np.array([[d.get(n, math.nan) for n in names] for d in docs], dtype=float)
+    check_running_only(running_only)
     masked = np.array([n in running_only for n in names])
     if masked.any():
         state = np.array([[d.get("compressor_hz", math.nan), d.get("defrost", math.nan)]

@@ -25,7 +25,7 @@ from influxdb_client.service.write_service import WriteService
 from config import InfluxSettings
 from ingest import lineproto
 from ingest.errors import StoreRejected, StoreUnavailable
-from ingest.reading import Reading
+from ingest.reading import CONTEXT, Reading, check_running_only
 from ingest.records import Batch, DeviceEvent, DeviceMeta, DeviceStatus
 from ingest.store.base import DeviceSummary, SignalFrame, window_start
 from ingest.validate import SIGNAL_NAME
@@ -123,13 +123,16 @@ class InfluxStore:
               '  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")\n'
               '  |> group() |> sort(columns: ["_time"])',
             d=device_id, **self._range(start_ms, stop_ms))
-        readings = []
+        rows: dict[int, dict[str, Any]] = {}  # a reading's context and machine points merged
         for rec in records:
-            v = rec.values
+            rows.setdefault(_ms(rec), {}).update(
+                (k, x) for k, x in rec.values.items() if x is not None)
+        readings = []
+        for ts, v in sorted(rows.items()):
             signals = {k: float(x) for k, x in v.items()
-                       if x is not None and not k.startswith("_") and k not in
+                       if not k.startswith("_") and k not in
                        ("result", "table", "device_id", "site", "running", *_NOT_SIGNALS)}
-            readings.append(Reading(device_id, v["site"], _ms(rec), int(v["seq"]), v["mode"],
+            readings.append(Reading(device_id, v["site"], ts, int(v["seq"]), v["mode"],
                                     signals))
         return readings
 
@@ -145,7 +148,7 @@ class InfluxStore:
             if every_ms <= 0:
                 raise ValueError(f"every_ms must be positive, not {every_ms}")
             start_ms = window_start(start_ms, every_ms)
-            flux += _running_filter(running_only) + _mean(every_ms, ["_field"])
+            flux += _means(every_ms, signals, running_only, ["_field"])
         flux += ('  |> group(columns: ["_field"])\n'
                  '  |> keep(columns: ["_time", "_field", "_value"])')
         records = self._query(flux, d=device_id, **self._range(start_ms, stop_ms))
@@ -175,7 +178,7 @@ class InfluxStore:
         flux = (self._FROM
                 + f'  |> filter(fn: (r) => r._measurement == "telemetry"{devices})\n'
                   f'  |> filter(fn: (r) => {wanted})\n'
-                + _running_filter(running_only) + _mean(every_ms, ["device_id", "_field"])
+                + _means(every_ms, signals, running_only, ["device_id", "_field"])
                 + '  |> keep(columns: ["_time", "_field", "_value", "device_id"])\n'
                   '  |> pivot(rowKey: ["_time", "device_id"], columnKey: ["_field"], '
                   'valueColumn: "_value")\n'
@@ -302,26 +305,28 @@ def _field_filter(signals: Sequence[str] | None) -> str:
     return " or ".join(f'r._field == "{name}"' for name in signals) or "false"
 
 
-def _running_filter(running_only: Collection[str]) -> str:
-    """Keep the ``running_only`` signals of running readings only (readings written before
-    the ``running`` tag existed count as running)."""
-    if not running_only:
-        return ""
-    names = sorted(running_only)
-    for name in names:
-        if not SIGNAL_NAME.match(name):
-            raise ValueError(f"{name!r} is not a signal name")
-    listed = ", ".join(f'"{n}"' for n in names)
-    return (f'  |> filter(fn: (r) => not contains(value: r._field, set: [{listed}]) '
-            'or not exists r.running or r.running == "true")\n')
+def _means(every_ms: int, signals: Sequence[str] | None, running_only: Collection[str],
+           by: list[str]) -> str:
+    """Means over epoch-aligned windows; ``running_only`` signals over running readings.
 
-
-def _mean(every_ms: int, by: list[str]) -> str:
-    """Means over epoch-aligned windows, over both values of the ``running`` tag."""
-    columns = ", ".join(f'"{c}"' for c in by)
-    return (f'  |> group(columns: [{columns}])\n'
-            f'  |> aggregateWindow(every: {int(every_ms)}ms, fn: mean, createEmpty: false, '
-            'timeSrc: "_start")\n')
+    The running-only filter is on the ``running`` tag, so InfluxDB applies it in storage,
+    and then each wanted signal of a device is one series: the windows are averaged in
+    storage too. Only a machine signal wanted over *all* readings has two series (running
+    and not) to be merged first, which takes the slow path through the query engine.
+    """
+    check_running_only(running_only)
+    flux = ""
+    if running_only:
+        for name in running_only:
+            if not SIGNAL_NAME.match(name):
+                raise ValueError(f"{name!r} is not a signal name")
+        others = " and ".join(f'r._field != "{n}"' for n in sorted(running_only))
+        flux += f'  |> filter(fn: (r) => r.running == "true" or ({others}))\n'
+    mixed = signals is None or any(s not in CONTEXT and s not in running_only for s in signals)
+    if mixed:
+        flux += '  |> group(columns: [{}])\n'.format(", ".join(f'"{c}"' for c in by))
+    return flux + (f'  |> aggregateWindow(every: {int(every_ms)}ms, fn: mean, '
+                   'createEmpty: false, timeSrc: "_start")\n')
 
 
 def _literal(value: str | int) -> str:

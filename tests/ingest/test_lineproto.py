@@ -15,16 +15,24 @@ from ingest.reading import Reading
 from ingest.records import Batch, DeviceEvent, DeviceMeta, DeviceStatus
 
 
-def test_a_reading_is_one_point_with_device_and_site_tags_and_ms_timestamp() -> None:
+def test_a_reading_is_a_context_point_and_a_machine_point_at_its_ms_timestamp() -> None:
     r = Reading("hp-1", "site-1", 1_768_456_800_000, 42, "heating",
                 {"outdoor_temp": -3.2, "power_w": 2150.0})
-    assert reading_line(r) == ('telemetry,device_id=hp-1,running=false,site=site-1 seq=42i,'
-                               'mode="heating",outdoor_temp=-3.2,power_w=2150.0 1768456800000')
+    assert reading_line(r).split("\n") == [
+        'telemetry,device_id=hp-1,site=site-1 seq=42i,mode="heating",outdoor_temp=-3.2 '
+        "1768456800000",
+        "telemetry,device_id=hp-1,running=false,site=site-1 power_w=2150.0 1768456800000"]
 
 
-def test_a_reading_is_tagged_running_while_the_compressor_turns_outside_defrost() -> None:
+def test_a_reading_with_only_context_signals_is_one_point() -> None:
+    assert reading_line(Reading("d", "s", 1, 1, "off", {"outdoor_temp": 2.0})) == (
+        'telemetry,device_id=d,site=s seq=1i,mode="off",outdoor_temp=2.0 1')
+
+
+def test_machine_signals_are_tagged_running_while_the_compressor_turns_outside_defrost() -> None:
     def tag(signals: dict[str, float]) -> str:
-        return reading_line(Reading("d", "s", 1, 1, "heating", signals)).split(",")[2]
+        machine = reading_line(Reading("d", "s", 1, 1, "heating", signals)).split("\n")[1]
+        return machine.split(",")[2]
 
     assert tag({"compressor_hz": 40.0, "defrost": 0.0}) == "running=true"
     assert tag({"compressor_hz": 40.0}) == "running=true"

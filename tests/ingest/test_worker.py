@@ -277,5 +277,9 @@ def test_a_reading_influxdb_refuses_is_dead_lettered_and_the_rest_of_its_batch_s
         assert "hp-conflict" in letter.topic and field in letter.payload.decode()
     finally:
         letters.close()
-    assert [r.seq for r in reader.read_readings("hp-conflict", *WINDOW)] == [0, 1, 2, 4, 5]
+    stored = reader.read_readings("hp-conflict", *WINDOW)
+    # InfluxDB refuses line by line: of the refused reading, only the context point is stored
+    assert [r.seq for r in stored] == [0, 1, 2, 3, 4, 5]
+    assert [field in r.signals for r in stored] == [False] * 6
+    assert ["compressor_hz" in r.signals for r in stored] == [True] * 3 + [False] + [True] * 2
     assert metric(worker, "forewarn_ingest_rejected_total", reason="store_rejected") == 1

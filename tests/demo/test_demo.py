@@ -69,7 +69,7 @@ def port_free(port: int) -> bool:
     return True
 
 
-def stop(process: subprocess.Popen[str], timeout: float = 30.0) -> float:
+def stop(process: subprocess.Popen[str], timeout: float = 90.0) -> float:
     """Ctrl-C the demo; how long it took to exit."""
     started = time.monotonic()
     process.send_signal(signal.SIGINT)
@@ -140,6 +140,6 @@ def test_ctrl_c_mid_run_stops_every_component_and_frees_the_ports(tmp_path: Path
     ports = [int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", seen)]
     assert len(ports) == 2, seen  # the broker's and the web app's
     assert demo.returncode == 130, demo.stderr.read()
-    assert took < 20
+    assert took < 60  # a stop waits for the detector run in progress
     assert "interrupted; every component is stopped" in demo.stderr.read()
     assert all(port_free(p) for p in ports)

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import httpx
 import pytest
 
 from demo.loop import demo_plan
+from services.process import port_free
 
 BIN = Path(sys.executable).parent
 FOREWARN = BIN / "forewarn"
@@ -58,15 +58,6 @@ def read_json(stream: IO[str], timeout: float) -> dict[str, Any]:
     raise AssertionError(f"no JSON report on stdout: {text[-2000:]!r}")
 
 
-def port_free(port: int) -> bool:
-    """Nothing listens on ``port`` any more (closed connections may linger in TIME_WAIT)."""
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ from demo.broker import EmbeddedBroker
 from demo.gateway import GatewayWire
 from demo.pipeline import TOPIC_PREFIX, demo_settings
 from demo.schedule import SimSchedule
+from services.process import port_free
 from simulators.fleet import Fleet
 
 H = 3_600_000
@@ -65,14 +65,6 @@ def test_the_demo_runs_embedded_unless_real_services_are_configured(tmp_path: Pa
     assert real.tickets.url == "postgresql://f@db/forewarn"
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def test_the_embedded_broker_carries_mqtt_3_messages_and_frees_its_port() -> None:
@@ -100,5 +92,5 @@ def test_the_embedded_broker_carries_mqtt_3_messages_and_frees_its_port() -> Non
             client.disconnect()
             client.loop_stop()
         broker.close()
-    assert _port_free(broker.port)
+    assert port_free(broker.port)
     assert not any(t.name == "demo-broker" for t in threading.enumerate())

@@ -31,7 +31,7 @@ import numpy as np
 
 from detect.errors import ModelError
 from detect.frame import DAY_MS, Frame, daily_means
-from ingest.reading import CONTEXT
+from ingest.reading import CONTEXT, RUNNING_HZ  # an hour with a running reading is running
 
 CONDITIONS: Final = ("outdoor_temp", "supply_temp", "compressor_hz", "defrost")
 #: Signals that scale with the compressor speed are divided by it (their hourly means are
@@ -56,7 +56,6 @@ RUNNING_ONLY: Final = tuple(s for s in READ_SIGNALS if s not in CONTEXT)
 FEATURES: Final = "hourly means, machine signals over running readings"
 #: Residual channels: health signals by name, sensor consistency as ``sensor:<name>``.
 CHANNELS: Final = HEALTH + tuple(f"sensor:{s}" for s in SENSORS)
-RUNNING_HZ: Final = 5.0  # an hour counts as "running" above this mean compressor speed
 MIN_ROWS: Final = 24
 CLIP: Final = 6.0  # standardised inputs beyond this are treated as this
 NOVELTY: Final = 0.5  # standardised margin beyond the training range that is still scored

@@ -52,9 +52,7 @@ def check_running_only(running_only: Collection[str]) -> None:
                          "reading; only the machine's own signals can be running-only")
 
 
-def running_rows(compressor_hz: np.ndarray, defrost: np.ndarray | None) -> np.ndarray:
+def running_rows(compressor_hz: np.ndarray, defrost: np.ndarray) -> np.ndarray:
     """:func:`running` for columns of readings (NaN: the signal was not sent)."""
-    hz = np.nan_to_num(np.asarray(compressor_hz, dtype=float), nan=0.0)
-    if defrost is None:
-        return hz >= RUNNING_HZ
-    return (hz >= RUNNING_HZ) & (np.nan_to_num(np.asarray(defrost, dtype=float)) == 0.0)
+    return ((np.nan_to_num(compressor_hz) >= RUNNING_HZ)
+            & (np.nan_to_num(defrost) == 0.0))

@@ -121,7 +121,7 @@ class InfluxStore:
             self._FROM
             + '  |> filter(fn: (r) => r._measurement == "telemetry" and r.device_id == params.d)\n'
               '  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")\n'
-              '  |> group() |> sort(columns: ["_time"])',
+              '  |> group()',
             d=device_id, **self._range(start_ms, stop_ms))
         rows: dict[int, dict[str, Any]] = {}  # a reading's context and machine points merged
         for rec in records:
@@ -295,13 +295,19 @@ def _fleet_frames(body: bytes, only: list[str] | None) -> dict[str, SignalFrame]
     return out
 
 
+def _signal_names(names: Collection[str]) -> list[str]:
+    """``names``, sorted, each checked to be a signal name (safe inside a Flux string)."""
+    for name in names:
+        if not SIGNAL_NAME.match(name):
+            raise ValueError(f"{name!r} is not a signal name")
+    return sorted(names)
+
+
 def _field_filter(signals: Sequence[str] | None) -> str:
     """The Flux predicate on ``r._field`` for ``signals`` (all signals when None)."""
     if signals is None:
         return " and ".join(f'r._field != "{name}"' for name in _NOT_SIGNALS)
-    for name in signals:
-        if not SIGNAL_NAME.match(name):
-            raise ValueError(f"{name!r} is not a signal name")
+    _signal_names(signals)
     return " or ".join(f'r._field == "{name}"' for name in signals) or "false"
 
 
@@ -317,10 +323,7 @@ def _means(every_ms: int, signals: Sequence[str] | None, running_only: Collectio
     check_running_only(running_only)
     flux = ""
     if running_only:
-        for name in running_only:
-            if not SIGNAL_NAME.match(name):
-                raise ValueError(f"{name!r} is not a signal name")
-        others = " and ".join(f'r._field != "{n}"' for n in sorted(running_only))
+        others = " and ".join(f'r._field != "{n}"' for n in _signal_names(running_only))
         flux += f'  |> filter(fn: (r) => r.running == "true" or ({others}))\n'
     mixed = signals is None or any(s not in CONTEXT and s not in running_only for s in signals)
     if mixed:

@@ -115,6 +115,7 @@ class EmbeddedStore:
                      signals: Sequence[str] | None = None,
                      every_ms: int | None = None,
                      running_only: Collection[str] = ()) -> SignalFrame:
+        check_running_only(running_only)
         if every_ms is not None:
             start_ms = window_start(start_ms, every_ms)
         rows = self._rows("SELECT ts_ms, signals FROM readings "
@@ -129,6 +130,7 @@ class EmbeddedStore:
                            running_only: Collection[str] = ()) -> dict[str, SignalFrame]:
         if every_ms <= 0:
             raise ValueError(f"every_ms must be positive, not {every_ms}")
+        check_running_only(running_only)
         start_ms = window_start(start_ms, every_ms)
         rows = self._rows("SELECT device_id, ts_ms, signals FROM readings "
                           "WHERE ts_ms >= ? AND ts_ms < ? ORDER BY device_id, ts_ms",
@@ -200,7 +202,6 @@ def _frame(device_id: str, rows: Sequence[tuple[int, Any]], every_ms: int | None
     if not names:
         return SignalFrame(device_id)
     values = np.array([[d.get(n, math.nan) for n in names] for d in docs], dtype=float)
-    check_running_only(running_only)
     masked = np.array([n in running_only for n in names])
     if masked.any():
         state = np.array([[d.get("compressor_hz", math.nan), d.get("defrost", math.nan)]

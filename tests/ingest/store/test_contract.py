@@ -124,6 +124,15 @@ def test_running_only_signals_are_averaged_over_running_readings(
     assert plain.column("power_w") == pytest.approx([1310.0 / 3, 5.0])
 
 
+def test_a_context_signal_cannot_be_running_only(store: TelemetryStore, device: str,
+                                                  base: int) -> None:
+    with pytest.raises(ValueError, match="context signals"):
+        store.read_signals(device, base, base + MINUTE, every_ms=MINUTE,
+                           running_only=["outdoor_temp"])
+    with pytest.raises(ValueError, match="context signals"):
+        store.read_fleet_signals(base, base + MINUTE, MINUTE, running_only=["defrost"])
+
+
 def test_a_fleet_read_gives_each_device_its_downsampled_frame(store: TelemetryStore,
                                                               base: int) -> None:
     """One call, many devices: the same frames read_signals(every_ms=...) gives one by one."""

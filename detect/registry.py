@@ -65,15 +65,15 @@ class ModelRegistry:
         folder = self.root / f"v{version:06d}"
         try:
             manifest = json.loads((folder / "manifest.json").read_text())
+            if manifest.get("features") != FEATURES:
+                raise NoModelError(
+                    f"model version {version} in {folder} was fitted on other hourly rows "
+                    f"than this release reads ({FEATURES!r}); it stays on disk but is not "
+                    "used: run a retrain ('forewarn detect --once retrain')")
             with np.load(folder / "models.npz") as data:
                 arrays = {k: data[k] for k in data.files}
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"model version {version} in {folder} is unreadable: {exc}") from exc
-        if manifest.get("features") != FEATURES:
-            raise NoModelError(
-                f"model version {version} in {folder} was fitted on other hourly rows than "
-                f"this release reads ({FEATURES!r}); it stays on disk but is not used: "
-                "run a retrain ('forewarn detect --once retrain')")
         models = {}
         for i, device in enumerate(manifest["devices"]):
             models[device] = NormalModel(

@@ -7,9 +7,11 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, literal, or_
+from sqlalchemy import ColumnElement, Row, Select, and_, literal, or_
+from sqlalchemy.orm import Session
 
 from api.errors import BadRequest
 
@@ -62,3 +64,24 @@ def after(key: Key, values: Sequence[Any]) -> ColumnElement[bool]:
 
 def order_by(key: Key) -> list[Any]:
     return [col.desc() if desc else col.asc() for col, desc in key]
+
+
+def _plain(value: Any) -> Any:
+    """A key value as JSON can hold it (PostgreSQL sums are ``Decimal``)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def page(s: Session, stmt: Select[Any], key: Key, cursor: str | None,
+         limit: int) -> tuple[Sequence[Row[Any]], str | None]:
+    """Up to ``limit`` rows of ``stmt`` in the order ``key``, after ``cursor``, and the
+    cursor of the next page (None on the last). ``stmt`` selects every column of ``key``
+    under its own name."""
+    if cursor:
+        stmt = stmt.where(after(key, decode(cursor, len(key))))
+    rows = s.execute(stmt.order_by(*order_by(key)).limit(limit + 1)).all()
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], encode([_plain(getattr(last, str(col.key))) for col, _ in key])

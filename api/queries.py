@@ -190,17 +190,8 @@ def list_tickets(s: Session, f: TicketFilter, sort: str, cursor: str | None,
     their active bookings and technicians."""
     key = _TICKET_KEYS[sort]
     q = _with_site(select(*_SUMMARY_COLUMNS, t.Site.region)).where(*_ticket_where(f))
-    if cursor:
-        q = q.where(pagination.after(key, pagination.decode(cursor, len(key))))
-    found = s.execute(q.order_by(*pagination.order_by(key)).limit(limit + 1)).all()
-    more = len(found) > limit
-    found = found[:limit]
-    items = summaries(s, [(x, x.region or "") for x in found])
-    nxt = None
-    if more and found:
-        last = found[-1]
-        nxt = pagination.encode([getattr(last, str(col.key)) for col, _ in key])
-    return items, nxt
+    found, nxt = pagination.page(s, q, key, cursor, limit)
+    return summaries(s, [(x, x.region or "") for x in found]), nxt
 
 
 def ticket_row(s: Session, ticket_id: int) -> t.Ticket:
@@ -439,20 +430,11 @@ def list_sites(s: Session, region: str | None, health: str | None, q: str | None
     sub = agg.subquery("site_health")
     key: pagination.Key = ((sub.c.worst, True), (sub.c.open_tickets, True), (sub.c.p1, True),
                            (sub.c.site_id, False))
-    stmt = select(sub)
-    if cursor:
-        stmt = stmt.where(pagination.after(key, pagination.decode(cursor, len(key))))
-    rows = s.execute(stmt.order_by(*pagination.order_by(key)).limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [SiteHealth(site_id=r.site_id, region=r.region, climate=r.climate,
-                        devices=int(r.devices), health=HEALTH_ORDER[int(r.worst)],
-                        by_health=_counted_health(r),
-                        open_tickets=int(r.open_tickets), p1=int(r.p1)) for r in rows]
-    last = rows[-1] if rows else None
-    nxt = pagination.encode([int(last.worst), int(last.open_tickets), int(last.p1),
-                             last.site_id]) if more and last is not None else None
-    return items, nxt
+    rows, nxt = pagination.page(s, select(sub), key, cursor, limit)
+    return [SiteHealth(site_id=r.site_id, region=r.region, climate=r.climate,
+                       devices=int(r.devices), health=HEALTH_ORDER[int(r.worst)],
+                       by_health=_counted_health(r),
+                       open_tickets=int(r.open_tickets), p1=int(r.p1)) for r in rows], nxt
 
 
 def region_climates(s: Session) -> list[tuple[str, str, int]]:

@@ -104,12 +104,16 @@ class DetectRunner:
         hourly = Frame.empty(device_id)
         if cadence == "model":
             start = now_ms - int(self.settings.score_lookback * 1000)
-            hourly = Frame.from_signal_frame(self.store.read_signals(
-                device_id, start, now_ms, READ_SIGNALS, every_ms=HOUR_MS,
-                running_only=RUNNING_ONLY))
+            hourly = self._hourly(device_id, start, now_ms)
         events = tuple(self.store.events(device_id, now_ms - 6 * HOUR_MS, now_ms + 1))
         return DeviceWindow(device_id, now_ms, recent, hourly, events, last,
                             self.models.models.get(device_id))
+
+    def _hourly(self, device_id: str, start_ms: int, stop_ms: int) -> Frame:
+        """The hourly rows a model reads, averaged in the store."""
+        return Frame.from_signal_frame(self.store.read_signals(
+            device_id, start_ms, stop_ms, READ_SIGNALS, every_ms=HOUR_MS,
+            running_only=RUNNING_ONLY))
 
     def _cycle(self, job: str, cadence: Cadence, now_ms: int | None) -> CycleReport:
         now = self._now_ms(now_ms)
@@ -193,9 +197,7 @@ class DetectRunner:
             report.devices += 1
             try:
                 start = now - int(self.settings.train_window * 1000)
-                hourly = Frame.from_signal_frame(self.store.read_signals(
-                    device_id, start, now, READ_SIGNALS, every_ms=HOUR_MS,
-                    running_only=RUNNING_ONLY))
+                hourly = self._hourly(device_id, start, now)
                 model = retrain(hourly, now, updated.get(device_id), prior, policy)
                 if model is not None:
                     updated[device_id] = model

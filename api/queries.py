@@ -357,10 +357,11 @@ def _p1s() -> Any:
 
 
 def _device_state() -> Any:
-    """Per device with open tickets: its health as a rank (1 watch .. 3 visit, the worst
-    open ticket's action), its open tickets and P1s; devices without are absent (ok)."""
-    rank = case((t.Ticket.action == "visit", 3), (t.Ticket.action == "remote_check", 2),
-                else_=1)
+    """Per device with open tickets: its health as a rank (its index in
+    :data:`HEALTH_ORDER`, 1 watch .. 3 visit: the worst open ticket's action, as in
+    :func:`health_of`), its open tickets and P1s; devices without are absent (ok)."""
+    rank = case({a: HEALTH_ORDER.index(h) for a, h in _ACTION_HEALTH.items()},
+                value=t.Ticket.action, else_=HEALTH_ORDER.index("watch"))
     return (select(t.Ticket.device_id.label("device_id"), func.max(rank).label("rank"),
                    func.count().label("open"), _p1s().label("p1"))
             .where(t.Ticket.status == t.OPEN).group_by(t.Ticket.device_id)

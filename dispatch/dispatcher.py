@@ -227,11 +227,10 @@ class Dispatcher:
                          cause=f"no new finding for {self.settings.clear_after_h:g} h")
         at_risk = 0
         with self.sessions.begin() as s:
-            active = s.scalars(select(t.Booking).where(t.Booking.status == "active")).all()
-            tickets = {x.id: x for x in s.scalars(select(t.Ticket).where(t.Ticket.id.in_(
-                select(t.Booking.ticket_id).where(t.Booking.status == "active"))))}
-            for b in active:
-                ticket = tickets[b.ticket_id]
+            active = s.execute(select(t.Booking, t.Ticket)
+                               .join(t.Ticket, t.Ticket.id == t.Booking.ticket_id)
+                               .where(t.Booking.status == "active")).all()
+            for b, ticket in active:
                 fw = ticket.failure_window
                 risk = None
                 if b.end_ms < now_ms:
@@ -242,7 +241,7 @@ class Dispatcher:
                     b.at_risk = risk
                     self.announce(s, ticket, "promise.at_risk", now_ms, risk)
                     at_risk += 1
-            has_booking = {b.ticket_id for b in active}
+            has_booking = {b.ticket_id for b, _ in active}
             unbooked = [x.id for x in s.scalars(select(t.Ticket).where(
                 t.Ticket.status == t.OPEN, t.Ticket.action == Action.VISIT.value))
                 if x.id not in has_booking]

@@ -273,6 +273,7 @@ class Demo:
     def __init__(self, settings: Settings, options: DemoOptions,
                  status: Status | None = None) -> None:
         from demo.loop import demo_plan
+        from simulators.devices import device_ids
         from simulators.fleet import Fleet
         from simulators.plan import parse_plan
 
@@ -280,9 +281,9 @@ class Demo:
         self.workdir = options.workdir.resolve()
         self.settings, self.components = demo_settings(settings, self.workdir)
         self.status = status or Status()
-        ids = [f"sim-{i:05d}" for i in range(options.devices)]
         self.plan = demo_plan(options.devices, options.days, options.seed)
-        faults = parse_plan(self.plan, ids, DEFAULT_START_S, options.seed)
+        faults = parse_plan(self.plan, device_ids(options.devices), DEFAULT_START_S,
+                            options.seed)
         self.fleet = Fleet(options.devices, seed=options.seed, start_s=DEFAULT_START_S,
                            interval_s=INTERVAL_S, plan=faults)
         self.steps = int(options.days * 86_400 / INTERVAL_S)

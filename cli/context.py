@@ -1,8 +1,10 @@
-"""What every subcommand needs: the settings, loaded once, and a clean way to fail."""
+"""What every subcommand needs: the settings, loaded once, a clean way to fail, and one way
+to show a moment."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -19,6 +21,13 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``forewarn: error: ...`` on stderr and exit; never a stack trace."""
     err_console.print(Text("forewarn: error: ", style="bold red") + Text(message), soft_wrap=True)
     raise typer.Exit(code)
+
+
+def utc_minute(ms: int | None) -> str:
+    """``ms`` (epoch milliseconds) as ``YYYY-MM-DD HH:MM`` in UTC; ``-`` for none."""
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass

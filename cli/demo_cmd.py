@@ -8,7 +8,6 @@ import os
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cli.context import app_context, fail
+from cli.context import app_context, fail, utc_minute
 
 SPEED_HELP = ("Simulated seconds per real second for the live part (default 21600: a month "
               "in two minutes); 0 runs as fast as the machine can.")
@@ -146,16 +145,12 @@ def _should_open(flag: bool | None) -> bool:
     return sys.stdout.isatty() and sys.stdin.isatty() and not os.environ.get("CI")
 
 
-def _date(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
-
-
 def status_line(s: Any, sep: str = " | ") -> str:
     """Where the simulation and the pipeline are (``sep`` between the fleet and the rest)."""
     day = (s.sim_ms - s.start_ms) / 86_400_000
     total = (s.end_ms - s.start_ms) / 86_400_000
-    detected = f"detectors at {_date(s.detect_ms)}" if s.detect_ms else "detectors waiting"
-    return (f"{s.phase:9} {_date(s.sim_ms)} (day {day:4.1f} of {total:g}) | "
+    detected = f"detectors at {utc_minute(s.detect_ms)}" if s.detect_ms else "detectors waiting"
+    return (f"{s.phase:9} {utc_minute(s.sim_ms)} (day {day:4.1f} of {total:g}) | "
             f"{s.readings_stored:,} readings stored{sep}{detected} | {s.findings} findings | "
             f"{s.tickets} tickets | {s.booked} visits booked"
             + (f" | {s.failed_runs} runs failed" if s.failed_runs else ""))

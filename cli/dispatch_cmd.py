@@ -8,7 +8,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -16,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.context import app_context, fail
+from cli.context import app_context, fail, utc_minute
 from config import Settings
 
 if TYPE_CHECKING:
@@ -42,12 +41,6 @@ T = TypeVar("T")
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _iso(ms: int | None) -> str:
-    if ms is None:
-        return "-"
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def _service(settings: Settings, weather_seed: int | None = None,
@@ -203,7 +196,7 @@ def queue(ctx: typer.Context) -> None:
         table.add_row(str(r["id"]), r["device_id"], r["problem"],
                       f"{r['diagnosis']} ({r['confidence']:.2f})",
                       f"{r['priority']} {r['score']:.0f}", r["action"],
-                      _iso(b["start_ms"]) if b else "-", note)
+                      utc_minute(b["start_ms"]) if b else "-", note)
     console.print(table)
 
 
@@ -220,7 +213,8 @@ def promises(ctx: typer.Context) -> None:
     table = Table("ticket", "technician", "window (UTC)", "why")
     for r in rows:
         table.add_row(str(r["ticket_id"]), r["technician_id"],
-                      f"{_iso(r['start_ms'])} - {_iso(r['end_ms'])[-5:]}", r["at_risk"])
+                      f"{utc_minute(r['start_ms'])} - {utc_minute(r['end_ms'])[-5:]}",
+                      r["at_risk"])
     console.print(table)
 
 

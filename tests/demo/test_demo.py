@@ -58,8 +58,6 @@ def read_json(stream: IO[str], timeout: float) -> dict[str, Any]:
     raise AssertionError(f"no JSON report on stdout: {text[-2000:]!r}")
 
 
-
-
 def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     """``forewarn <args>`` as from a terminal: Ctrl-C raises KeyboardInterrupt in it even
     when this test runs as a background job (whose children inherit SIGINT ignored)."""

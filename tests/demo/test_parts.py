@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import orjson
@@ -15,6 +14,7 @@ from demo.broker import EmbeddedBroker
 from demo.gateway import GatewayWire
 from demo.pipeline import TOPIC_PREFIX, demo_settings
 from demo.schedule import SimSchedule
+from ingest.testing import wait_until
 from services.process import port_free
 from simulators.fleet import Fleet
 
@@ -65,8 +65,6 @@ def test_the_demo_runs_embedded_unless_real_services_are_configured(tmp_path: Pa
     assert real.tickets.url == "postgresql://f@db/forewarn"
 
 
-
-
 def test_the_embedded_broker_carries_mqtt_3_messages_and_frees_its_port() -> None:
     broker = EmbeddedBroker().start()
     got: list[bytes] = []
@@ -83,9 +81,7 @@ def test_the_embedded_broker_carries_mqtt_3_messages_and_frees_its_port() -> Non
         pub.connect(broker.host, broker.port)
         pub.loop_start()
         pub.publish("forewarn-demo/site/dev/telemetry", b"hello", qos=1).wait_for_publish(10)
-        deadline = time.monotonic() + 10
-        while not got and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: bool(got), timeout=10, every=0.02)
         assert got == [b"hello"]
     finally:
         for client in (pub, sub):

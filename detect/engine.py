@@ -63,21 +63,45 @@ class Engine:
 
     def run(self, window: DeviceWindow, cadence: Cadence | None = None) -> list[Finding]:
         """Findings for ``window`` from the detectors of ``cadence`` (all when None)."""
-        scores = self.scores(window, cadence)
-        fired = self._persistent(window, self._agreed(decide(scores, self.thresholds)),
-                                 cadence)
+        return self.findings(window, self.scores(window, cadence), cadence)
+
+    def findings(self, window: DeviceWindow, scores: Sequence[Score],
+                 cadence: Cadence | None = None) -> list[Finding]:
+        """The findings ``scores`` (of ``window``, from the detectors of ``cadence``) make."""
+        fired = self.fire(window.device_id, scores, cadence)
         if not fired:
             return []
-        signature = next((s.shift for s in scores if s.detector == self.signature_detector), None)
+        signature = self.signature(scores)
         version = window.model.version if window.model else None
         findings = []
         for s in fired:
-            diag = diagnose(s.detector, signature or s.shift, s.details)
-            if s.detector == "sensor_drift" and signature:
-                diag = _prefer_mechanical(diag, signature)
+            diag = self.diagnosis(s, signature)
             findings.append(Finding.from_score(s, self.thresholds[s.detector], diag,
                                                self._ttf(window, diag), version))
         return findings
+
+    def fire(self, device_id: str, scores: Sequence[Score],
+             cadence: Cadence | None = None) -> list[Score]:
+        """The decision: of one device's ``scores`` of a step (every score the detectors of
+        ``cadence`` gave), those over their threshold, with enough voters agreeing, whose
+        detector has now been over its threshold long enough. Advances the device's streaks.
+
+        Only detector names, values and the step's cadence matter, so recorded scores can be
+        re-decided at other settings (:mod:`detect.evaluation.tuning`).
+        """
+        return self._persistent(device_id, self._agreed(decide(scores, self.thresholds)),
+                                cadence)
+
+    def signature(self, scores: Sequence[Score]) -> Mapping[str, float] | None:
+        """The residual shift diagnoses are read from: the signature detector's, if it scored."""
+        return next((s.shift for s in scores if s.detector == self.signature_detector), None)
+
+    def diagnosis(self, score: Score, signature: Mapping[str, float] | None) -> Diagnosis:
+        """What ``score`` would be diagnosed as, were it a finding."""
+        diag = diagnose(score.detector, signature or score.shift, score.details)
+        if score.detector == "sensor_drift" and signature:
+            diag = _prefer_mechanical(diag, signature)
+        return diag
 
     def _agreed(self, fired: list[Score]) -> list[Score]:
         """Residual detectors see the same residuals differently (a level, a sum, a joint
@@ -87,16 +111,16 @@ class Engine:
             return fired
         return [s for s in fired if s.detector not in self.voters]
 
-    def _persistent(self, window: DeviceWindow, fired: list[Score],
+    def _persistent(self, device_id: str, fired: list[Score],
                     cadence: Cadence | None) -> list[Score]:
         """Keep the scores whose detector has now been over its threshold long enough."""
         over = {s.detector for s in fired}
         for d in self.detectors:
             if cadence is None or d.cadence == cadence:
-                key = (window.device_id, d.name)
+                key = (device_id, d.name)
                 self._streak[key] = self._streak.get(key, 0) + 1 if d.name in over else 0
         return [s for s in fired
-                if self._streak[(window.device_id, s.detector)] >= self.persistence.get(
+                if self._streak[(device_id, s.detector)] >= self.persistence.get(
                     s.detector, 1)]
 
     def _ttf(self, window: DeviceWindow, diag: Diagnosis) -> FailureWindow | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Final, Literal, Protocol, get_args, runtime_checkable
 
 from ingest.errors import StoreRejected, StoreUnavailable
 from ingest.reading import Reading
@@ -55,6 +55,20 @@ class DeviceSummary:
     meta: DeviceMeta | None = None
 
 
+#: What a windowed read gives per signal and window: the mean (the default), the lowest
+#: or highest value, or how many values there were (with the lowest and highest: how far a
+#: signal scatters within a window).
+Aggregate = Literal["mean", "min", "max", "count"]
+AGGREGATES: Final = frozenset(get_args(Aggregate))
+
+
+def check_aggregate(aggregate: str) -> None:
+    """``ValueError`` naming the choices unless ``aggregate`` is one of :data:`AGGREGATES`."""
+    if aggregate not in AGGREGATES:
+        raise ValueError(f"aggregate must be one of {', '.join(sorted(AGGREGATES))}, "
+                         f"not {aggregate!r}")
+
+
 def window_start(ts_ms: int, every_ms: int) -> int:
     """The start of the ``every_ms`` window (aligned to the epoch) that holds ``ts_ms``."""
     return ts_ms - ts_ms % every_ms
@@ -87,7 +101,8 @@ class TelemetryStore(Protocol):
     def read_signals(self, device_id: str, start_ms: int, stop_ms: int,
                      signals: Sequence[str] | None = None,
                      every_ms: int | None = None,
-                     running_only: Collection[str] = ()) -> SignalFrame:
+                     running_only: Collection[str] = (),
+                     aggregate: Aggregate = "mean") -> SignalFrame:
         """Signals of ``device_id`` in ``[start_ms, stop_ms)`` (all signals if ``None``).
 
         With ``every_ms``, each signal is averaged over epoch-aligned windows of that
@@ -96,13 +111,16 @@ class TelemetryStore(Protocol):
         ``running_only`` (machine signals, not :data:`ingest.reading.CONTEXT`: else
         ``ValueError``) are averaged over the *running* readings only
         (:func:`ingest.reading.running`), and are missing from windows without one.
+        ``aggregate`` ``"min"``, ``"max"`` or ``"count"`` gives each window's lowest or
+        highest value or number of values instead of the mean (ignored without ``every_ms``).
         """
         ...
 
     def read_fleet_signals(self, start_ms: int, stop_ms: int, every_ms: int,
                            signals: Sequence[str] | None = None,
                            device_ids: Sequence[str] | None = None,
-                           running_only: Collection[str] = ()) -> dict[str, SignalFrame]:
+                           running_only: Collection[str] = (),
+                           aggregate: Aggregate = "mean") -> dict[str, SignalFrame]:
         """:meth:`read_signals` with ``every_ms`` for many devices in one go, by device id.
 
         All devices with data in the window, or only ``device_ids``; devices without

@@ -23,7 +23,13 @@ from ingest.errors import StoreUnavailable
 from ingest.reading import Reading, check_running_only, running_rows
 from ingest.records import Batch, DeviceEvent, DeviceMeta, DeviceStatus
 from ingest.sqlite import open_db
-from ingest.store.base import DeviceSummary, SignalFrame, window_start
+from ingest.store.base import (
+    Aggregate,
+    DeviceSummary,
+    SignalFrame,
+    check_aggregate,
+    window_start,
+)
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS readings (
@@ -114,23 +120,27 @@ class EmbeddedStore:
     def read_signals(self, device_id: str, start_ms: int, stop_ms: int,
                      signals: Sequence[str] | None = None,
                      every_ms: int | None = None,
-                     running_only: Collection[str] = ()) -> SignalFrame:
+                     running_only: Collection[str] = (),
+                     aggregate: Aggregate = "mean") -> SignalFrame:
         check_running_only(running_only)
+        check_aggregate(aggregate)
         if every_ms is not None:
             start_ms = window_start(start_ms, every_ms)
         rows = self._rows("SELECT ts_ms, signals FROM readings "
                           "WHERE device_id = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms",
                           (device_id, start_ms, stop_ms))
         return _frame(device_id, rows, every_ms, signals,
-                      running_only if every_ms is not None else ())
+                      running_only if every_ms is not None else (), aggregate)
 
     def read_fleet_signals(self, start_ms: int, stop_ms: int, every_ms: int,
                            signals: Sequence[str] | None = None,
                            device_ids: Sequence[str] | None = None,
-                           running_only: Collection[str] = ()) -> dict[str, SignalFrame]:
+                           running_only: Collection[str] = (),
+                           aggregate: Aggregate = "mean") -> dict[str, SignalFrame]:
         if every_ms <= 0:
             raise ValueError(f"every_ms must be positive, not {every_ms}")
         check_running_only(running_only)
+        check_aggregate(aggregate)
         start_ms = window_start(start_ms, every_ms)
         rows = self._rows("SELECT device_id, ts_ms, signals FROM readings "
                           "WHERE ts_ms >= ? AND ts_ms < ? ORDER BY device_id, ts_ms",
@@ -140,7 +150,7 @@ class EmbeddedStore:
         for device, group in groupby(rows, key=itemgetter(0)):
             if only is None or device in only:
                 frame = _frame(device, [(ts, doc) for _, ts, doc in group], every_ms, signals,
-                               running_only)
+                               running_only, aggregate)
                 if len(frame):
                     out[device] = frame
         return out
@@ -191,11 +201,12 @@ class EmbeddedStore:
 
 
 def _frame(device_id: str, rows: Sequence[tuple[int, Any]], every_ms: int | None,
-           signals: Sequence[str] | None, running_only: Collection[str] = ()) -> SignalFrame:
+           signals: Sequence[str] | None, running_only: Collection[str] = (),
+           aggregate: Aggregate = "mean") -> SignalFrame:
     """``(ts_ms, signals JSON)`` rows of one device, in time order, as a frame: each signal
-    averaged over the values present in each ``every_ms`` window (each reading on its own
-    without ``every_ms``), those in ``running_only`` over running readings only; windows
-    without any wanted value are left out."""
+    averaged (or its ``aggregate``) over the values present in each ``every_ms`` window
+    (each reading on its own without ``every_ms``), those in ``running_only`` over running
+    readings only; windows without any wanted value are left out."""
     docs = [orjson.loads(doc) for _, doc in rows]
     wanted = set(signals) if signals is not None else None
     names = sorted({n for d in docs for n in d if wanted is None or n in wanted})
@@ -212,11 +223,18 @@ def _frame(device_id: str, rows: Sequence[tuple[int, Any]], every_ms: int | None
     windows = ts if every_ms is None else ts - ts % every_ms
     starts = np.flatnonzero(np.r_[True, windows[1:] != windows[:-1]])
     present = ~np.isnan(values)
-    sums = np.add.reduceat(np.where(present, values, 0.0), starts, axis=0)
     counts = np.add.reduceat(present.astype(np.int64), starts, axis=0)
     keep = counts.any(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = (sums / counts)[keep]
+    if aggregate == "min":
+        means = np.minimum.reduceat(np.where(present, values, np.inf), starts, axis=0)[keep]
+    elif aggregate == "max":
+        means = np.maximum.reduceat(np.where(present, values, -np.inf), starts, axis=0)[keep]
+    elif aggregate == "count":
+        means = counts[keep].astype(float)
+    else:
+        sums = np.add.reduceat(np.where(present, values, 0.0), starts, axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = (sums / counts)[keep]
     has = counts[keep] > 0
     columns: dict[str, list[float | None]] = {
         n: [v if h else None for v, h in zip(means[:, c].tolist(), has[:, c].tolist(),

@@ -27,7 +27,13 @@ from ingest import lineproto
 from ingest.errors import StoreRejected, StoreUnavailable
 from ingest.reading import CONTEXT, Reading, check_running_only
 from ingest.records import Batch, DeviceEvent, DeviceMeta, DeviceStatus
-from ingest.store.base import DeviceSummary, SignalFrame, window_start
+from ingest.store.base import (
+    Aggregate,
+    DeviceSummary,
+    SignalFrame,
+    check_aggregate,
+    window_start,
+)
 from ingest.validate import SIGNAL_NAME
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -139,7 +145,9 @@ class InfluxStore:
     def read_signals(self, device_id: str, start_ms: int, stop_ms: int,
                      signals: Sequence[str] | None = None,
                      every_ms: int | None = None,
-                     running_only: Collection[str] = ()) -> SignalFrame:
+                     running_only: Collection[str] = (),
+                     aggregate: Aggregate = "mean") -> SignalFrame:
+        check_aggregate(aggregate)
         wanted = _field_filter(signals)
         flux = (self._FROM
                 + '  |> filter(fn: (r) => r._measurement == "telemetry" and r.device_id == '
@@ -148,7 +156,7 @@ class InfluxStore:
             if every_ms <= 0:
                 raise ValueError(f"every_ms must be positive, not {every_ms}")
             start_ms = window_start(start_ms, every_ms)
-            flux += _means(every_ms, signals, running_only, ["_field"])
+            flux += _means(every_ms, signals, running_only, ["_field"], aggregate)
         flux += ('  |> group(columns: ["_field"])\n'
                  '  |> keep(columns: ["_time", "_field", "_value"])')
         records = self._query(flux, d=device_id, **self._range(start_ms, stop_ms))
@@ -163,11 +171,13 @@ class InfluxStore:
     def read_fleet_signals(self, start_ms: int, stop_ms: int, every_ms: int,
                            signals: Sequence[str] | None = None,
                            device_ids: Sequence[str] | None = None,
-                           running_only: Collection[str] = ()) -> dict[str, SignalFrame]:
+                           running_only: Collection[str] = (),
+                           aggregate: Aggregate = "mean") -> dict[str, SignalFrame]:
         """One Flux query for the whole fleet: aggregated and pivoted in InfluxDB, read back
         as plain CSV (parsed in C by pandas: a FluxRecord per value would be far slower)."""
         if every_ms <= 0:
             raise ValueError(f"every_ms must be positive, not {every_ms}")
+        check_aggregate(aggregate)
         wanted = _field_filter(signals)
         only = sorted(set(device_ids)) if device_ids is not None else None
         devices = ""
@@ -178,7 +188,7 @@ class InfluxStore:
         flux = (self._FROM
                 + f'  |> filter(fn: (r) => r._measurement == "telemetry"{devices})\n'
                   f'  |> filter(fn: (r) => {wanted})\n'
-                + _means(every_ms, signals, running_only, ["device_id", "_field"])
+                + _means(every_ms, signals, running_only, ["device_id", "_field"], aggregate)
                 + '  |> keep(columns: ["_time", "_field", "_value", "device_id"])\n'
                   '  |> pivot(rowKey: ["_time", "device_id"], columnKey: ["_field"], '
                   'valueColumn: "_value")\n'
@@ -312,8 +322,9 @@ def _field_filter(signals: Sequence[str] | None) -> str:
 
 
 def _means(every_ms: int, signals: Sequence[str] | None, running_only: Collection[str],
-           by: list[str]) -> str:
-    """Means over epoch-aligned windows; ``running_only`` signals over running readings.
+           by: list[str], aggregate: Aggregate = "mean") -> str:
+    """Means (or another ``aggregate``) over epoch-aligned windows; ``running_only``
+    signals over running readings. Every :data:`Aggregate` is pushed down to storage.
 
     The running-only filter is on the ``running`` tag, so InfluxDB applies it in storage,
     and then each wanted signal of a device is one series: the windows are averaged in
@@ -328,7 +339,7 @@ def _means(every_ms: int, signals: Sequence[str] | None, running_only: Collectio
     mixed = signals is None or any(s not in CONTEXT and s not in running_only for s in signals)
     if mixed:
         flux += '  |> group(columns: [{}])\n'.format(", ".join(f'"{c}"' for c in by))
-    return flux + (f'  |> aggregateWindow(every: {int(every_ms)}ms, fn: mean, '
+    return flux + (f'  |> aggregateWindow(every: {int(every_ms)}ms, fn: {aggregate}, '
                    'createEmpty: false, timeSrc: "_start")\n')
 
 

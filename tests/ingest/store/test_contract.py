@@ -124,6 +124,39 @@ def test_running_only_signals_are_averaged_over_running_readings(
     assert plain.column("power_w") == pytest.approx([1310.0 / 3, 5.0])
 
 
+def test_windows_give_their_lowest_highest_value_or_count_when_asked(
+        store: TelemetryStore, device: str, base: int) -> None:
+    """How far a signal scatters within a window (a hunting valve): min, max and count,
+    running readings only where asked, single-device and fleet reads alike."""
+    rows = [(0, 40.0, 0.0, 5.0, 1.0),           # running
+            (10_000, 40.0, 0.0, 9.0, 3.0),      # running
+            (20_000, 0.0, 0.0, 30.0, -2.0),     # stopped: not a running superheat
+            (40_000, 40.0, 0.0, 6.5, 0.0),      # running
+            (2 * MINUTE, 40.0, 0.0, 4.0, 2.0)]  # a window of one reading
+    store.write_readings([reading(device, base + o, i, compressor_hz=hz, defrost=df,
+                                  superheat=sh, outdoor_temp=t)
+                          for i, (o, hz, df, sh, t) in enumerate(rows)])
+    names = ["outdoor_temp", "superheat"]
+    for aggregate, superheat, outdoor in (("min", [5.0, 4.0], [-2.0, 2.0]),
+                                          ("max", [9.0, 4.0], [3.0, 2.0]),
+                                          ("count", [3, 1], [4, 1])):
+        frame = store.read_signals(device, base, base + 3 * MINUTE, names, every_ms=MINUTE,
+                                   running_only=["superheat"], aggregate=aggregate)
+        assert frame.times_ms == [base, base + 2 * MINUTE]
+        assert frame.column("superheat") == pytest.approx(superheat)
+        assert frame.column("outdoor_temp") == pytest.approx(outdoor)
+        fleet = store.read_fleet_signals(base, base + 3 * MINUTE, MINUTE, names,
+                                         device_ids=[device], running_only=["superheat"],
+                                         aggregate=aggregate)
+        assert fleet[device] == frame
+    with pytest.raises(ValueError, match="aggregate must be one of count, max, mean, min"):
+        store.read_signals(device, base, base + MINUTE, every_ms=MINUTE,
+                           aggregate="median")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="aggregate must be one of"):
+        store.read_fleet_signals(base, base + MINUTE, MINUTE,
+                                 aggregate="stddev")  # type: ignore[arg-type]
+
+
 def test_a_context_signal_cannot_be_running_only(store: TelemetryStore, device: str,
                                                   base: int) -> None:
     with pytest.raises(ValueError, match="context signals"):

@@ -158,4 +158,6 @@ def diagnose(detector: str, shift: Mapping[str, float],
         return Diagnosis.of(detector, 0.95, str(details.get("sensor")))
     if detector == "sensor_drift":
         return Diagnosis.of("sensor_drift", 0.8, str(details.get("sensor")))
+    if detector == "superheat_hunting":  # the valve that sets the superheat is sticking
+        return Diagnosis.of("expansion_valve", 0.85)
     return diagnose_shift(shift)

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
+from scipy.special import ndtr
 
 from ingest.reading import running_rows
-from ingest.store.base import SignalFrame
+from ingest.store.base import Aggregate, SignalFrame
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -79,10 +81,12 @@ class Frame:
         return cls(frame.device_id, times, columns)
 
 
-def downsample(frame: Frame, every_ms: int, running_only: Collection[str] = ()) -> Frame:
-    """Mean of each column over epoch-aligned windows of ``every_ms``; empty windows left out.
+def downsample(frame: Frame, every_ms: int, running_only: Collection[str] = (),
+               aggregate: Aggregate = "mean") -> Frame:
+    """Mean (or lowest or highest value: ``aggregate``) of each column over epoch-aligned
+    windows of ``every_ms``; empty windows left out.
 
-    Columns named in ``running_only`` are averaged over running rows only
+    Columns named in ``running_only`` are taken over running rows only
     (:func:`ingest.reading.running`), as the stores do.
     """
     if len(frame) == 0:
@@ -95,14 +99,65 @@ def downsample(frame: Frame, every_ms: int, running_only: Collection[str] = ()) 
         ok = ~np.isnan(col)
         if run is not None and name in running_only:
             ok &= run
-        sums = np.bincount(index[ok], weights=col[ok], minlength=len(starts))
-        counts = np.bincount(index[ok], minlength=len(starts))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            columns[name] = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        if aggregate == "count":
+            counts = np.bincount(index[ok], minlength=len(starts))
+            columns[name] = np.where(counts > 0, counts.astype(float), np.nan)
+        elif aggregate == "mean":
+            sums = np.bincount(index[ok], weights=col[ok], minlength=len(starts))
+            counts = np.bincount(index[ok], minlength=len(starts))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                columns[name] = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        else:
+            out = np.full(len(starts), np.inf if aggregate == "min" else -np.inf)
+            (np.minimum if aggregate == "min" else np.maximum).at(out, index[ok], col[ok])
+            columns[name] = np.where(np.isfinite(out), out, np.nan)
     keep = np.zeros(len(starts), bool)
     for col in columns.values():
         keep |= ~np.isnan(col)
     return Frame(frame.device_id, starts[keep], {k: v[keep] for k, v in columns.items()})
+
+
+SCATTER = "_scatter"
+#: the window reads :func:`with_scatter` takes
+SCATTER_AGGREGATES: tuple[Aggregate, ...] = ("min", "max", "count")
+
+
+@lru_cache(maxsize=512)
+def _d2(n: int) -> float:
+    """The mean range of ``n`` independent standard normal values (Shewhart's d2)."""
+    x = np.linspace(-9.0, 9.0, 4001)
+    cdf = ndtr(x)
+    return float(np.sum(1.0 - (1.0 - cdf) ** n - cdf**n) * (x[1] - x[0]))
+
+
+def with_scatter(hourly: Frame, reads: Mapping[Aggregate, Frame],
+                 signals: Iterable[str]) -> Frame:
+    """``hourly`` with a ``<signal>_scatter`` column per signal: how far it scattered within
+    each window, as a standard deviation estimated from the window's range (highest minus
+    lowest of its ``n`` values, over Shewhart's ``d2(n)``: the range chart's estimate, which
+    does not grow with how many values a window had). ``reads`` are the same windows read
+    with each of :data:`SCATTER_AGGREGATES`; NaN where a window has fewer than two values."""
+    columns = dict(hourly.columns)
+    times = hourly.times_ms
+    for name in signals:
+        scatter = np.full(len(hourly), np.nan)
+        lo, hi, n = (_aligned(reads[a], name, times) for a in ("min", "max", "count"))
+        ok = np.nan_to_num(n) >= 2
+        if ok.any():
+            d2 = np.array([_d2(int(k)) for k in n[ok]])
+            scatter[ok] = (hi[ok] - lo[ok]) / d2
+        columns[name + SCATTER] = scatter
+    return Frame(hourly.device_id, times, columns)
+
+
+def _aligned(frame: Frame, name: str, times: np.ndarray) -> np.ndarray:
+    """Column ``name`` of ``frame`` at ``times`` (NaN where ``frame`` has no such row)."""
+    out = np.full(len(times), np.nan)
+    at = np.searchsorted(frame.times_ms, times)
+    hit = at < len(frame)
+    hit[hit] = frame.times_ms[at[hit]] == times[hit]
+    out[hit] = frame[name][at[hit]]
+    return out
 
 
 def daily_means(times_ms: np.ndarray, values: np.ndarray, now_ms: int,

@@ -34,13 +34,14 @@ from detect.cohort import climate_of, cohort_residuals
 from detect.detector import Cadence, DeviceWindow
 from detect.engine import Engine
 from detect.errors import NoModelError
-from detect.frame import HOUR_MS, Frame
+from detect.frame import HOUR_MS, SCATTER_AGGREGATES, Frame, with_scatter
+from detect.hunting import SCATTER_SIGNALS
 from detect.normal import READ_SIGNALS, RUNNING_ONLY
 from detect.registry import ModelRegistry, ModelSet
 from detect.shard import Shard
 from detect.sink import FindingSink
 from detect.training import RetrainPolicy, fleet_prior, retrain
-from ingest.store.base import DeviceSummary, SignalFrame, TelemetryStore
+from ingest.store.base import Aggregate, DeviceSummary, SignalFrame, TelemetryStore
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], float]
@@ -109,11 +110,20 @@ class DetectRunner:
         return DeviceWindow(device_id, now_ms, recent, hourly, events, last,
                             self.models.models.get(device_id))
 
-    def _hourly(self, device_id: str, start_ms: int, stop_ms: int) -> Frame:
-        """The hourly rows a model reads, averaged in the store."""
-        return Frame.from_signal_frame(self.store.read_signals(
-            device_id, start_ms, stop_ms, READ_SIGNALS, every_ms=HOUR_MS,
-            running_only=RUNNING_ONLY))
+    def _hourly(self, device_id: str, start_ms: int, stop_ms: int,
+                scatter: bool = True) -> Frame:
+        """The hourly rows a model reads, averaged in the store; with ``scatter``, also the
+        within-hour scatter the hunting detector reads (from each hour's min, max, count)."""
+        def read(signals: Sequence[str], aggregate: Aggregate) -> Frame:
+            return Frame.from_signal_frame(self.store.read_signals(
+                device_id, start_ms, stop_ms, signals, every_ms=HOUR_MS,
+                running_only=RUNNING_ONLY, aggregate=aggregate))
+
+        means = read(READ_SIGNALS, "mean")
+        if not scatter:
+            return means
+        return with_scatter(means, {a: read(SCATTER_SIGNALS, a) for a in SCATTER_AGGREGATES},
+                            SCATTER_SIGNALS)
 
     def _cycle(self, job: str, cadence: Cadence, now_ms: int | None) -> CycleReport:
         now = self._now_ms(now_ms)
@@ -128,10 +138,9 @@ class DetectRunner:
             report.devices += 1
             try:
                 if cadence == "model":
-                    frame = hourly.get(device_id)
                     windows[device_id] = DeviceWindow(
                         device_id, now, Frame.empty(device_id),
-                        Frame.from_signal_frame(frame) if frame else Frame.empty(device_id),
+                        hourly.get(device_id) or Frame.empty(device_id),
                         model=self.models.models.get(device_id))
                 else:
                     windows[device_id] = self.window(device_id, now, cadence,
@@ -157,15 +166,24 @@ class DetectRunner:
                  report.devices, report.findings, len(report.failures), report.seconds)
         return report
 
-    def _fleet_hourly(self, devices: list[str], now: int) -> dict[str, SignalFrame]:
-        """Hourly means of every device of the run: one fleet-wide read (aggregated in the
-        store), in chunks so memory stays bounded."""
+    def _fleet_hourly(self, devices: list[str], now: int) -> dict[str, Frame]:
+        """Hourly means (and the scatter of :data:`SCATTER_SIGNALS`) of every device of the
+        run: fleet-wide reads aggregated in the store, in chunks so memory stays bounded."""
         start = now - int(self.settings.score_lookback * 1000)
-        out: dict[str, SignalFrame] = {}
+        out: dict[str, Frame] = {}
         for i in range(0, len(devices), FLEET_CHUNK):
-            out |= self.store.read_fleet_signals(start, now, HOUR_MS, READ_SIGNALS,
-                                                 device_ids=devices[i:i + FLEET_CHUNK],
-                                                 running_only=RUNNING_ONLY)
+            chunk = devices[i:i + FLEET_CHUNK]
+            means = self.store.read_fleet_signals(start, now, HOUR_MS, READ_SIGNALS,
+                                                  device_ids=chunk, running_only=RUNNING_ONLY)
+            reads = {a: self.store.read_fleet_signals(
+                start, now, HOUR_MS, SCATTER_SIGNALS, device_ids=chunk,
+                running_only=RUNNING_ONLY, aggregate=a) for a in SCATTER_AGGREGATES}
+            for device_id, frame in means.items():
+                empty = SignalFrame(device_id)
+                out[device_id] = with_scatter(
+                    Frame.from_signal_frame(frame),
+                    {a: Frame.from_signal_frame(r.get(device_id, empty))
+                     for a, r in reads.items()}, SCATTER_SIGNALS)
         return out
 
     @staticmethod
@@ -197,7 +215,7 @@ class DetectRunner:
             report.devices += 1
             try:
                 start = now - int(self.settings.train_window * 1000)
-                hourly = self._hourly(device_id, start, now)
+                hourly = self._hourly(device_id, start, now, scatter=False)
                 model = retrain(hourly, now, updated.get(device_id), prior, policy)
                 if model is not None:
                     updated[device_id] = model

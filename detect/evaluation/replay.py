@@ -22,7 +22,8 @@ from detect.cohort import climate_of, cohort_residuals
 from detect.detector import DeviceWindow
 from detect.engine import Engine
 from detect.findings import Finding
-from detect.frame import DAY_MS, HOUR_MS, Frame, downsample
+from detect.frame import DAY_MS, HOUR_MS, SCATTER_AGGREGATES, Frame, downsample, with_scatter
+from detect.hunting import SCATTER_SIGNALS
 from detect.normal import CHANNELS, RUNNING_ONLY, FleetPrior, NormalModel
 from detect.training import RetrainPolicy, fleet_prior, retrain
 from ingest.records import DeviceEvent
@@ -62,7 +63,17 @@ def load_history(store: TelemetryStore, device_id: str, start_ms: int, stop_ms: 
     times = np.array([r.ts_ms for r in readings], dtype=np.int64)
     raw = Frame(device_id, times, {n: values[:, i] for n, i in col.items()})
     events = tuple(store.events(device_id, start_ms, stop_ms))
-    return History(raw, downsample(raw, HOUR_MS, RUNNING_ONLY), events)
+    return History(raw, hourly_rows(raw), events)
+
+
+def hourly_rows(raw: Frame) -> Frame:
+    """The hourly rows the live runner reads from a store, from raw readings: the means
+    the models read and the scatter the hunting detector reads."""
+    means = downsample(raw, HOUR_MS, RUNNING_ONLY)
+    state = {k: raw[k] for k in (*SCATTER_SIGNALS, "compressor_hz", "defrost")}
+    sub = Frame(raw.device_id, raw.times_ms, state)
+    return with_scatter(means, {a: downsample(sub, HOUR_MS, SCATTER_SIGNALS, a)
+                                for a in SCATTER_AGGREGATES}, SCATTER_SIGNALS)
 
 
 def residual_history(history: History, start_ms: int, stop_ms: int, config: ReplayConfig,

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from detect.detector import DeviceWindow
-from detect.frame import HOUR_MS, Frame, downsample
-from detect.normal import RUNNING_ONLY, NormalModel, fit_normal
+from detect.evaluation.replay import hourly_rows
+from detect.frame import Frame
+from detect.normal import NormalModel, fit_normal
 from ingest.records import DeviceEvent
 from simulators.devices import SIGNAL_NAMES
 from simulators.faults import FaultType
@@ -64,7 +65,7 @@ def histories() -> dict[str, DeviceHistory]:
         fault = KINDS[i].value if i < len(KINDS) else "none"
         failure = float(fleet.failure_s[i])
         out[device_id] = DeviceHistory(
-            device_id, fault, raw, downsample(raw, HOUR_MS, RUNNING_ONLY), events,
+            device_id, fault, raw, hourly_rows(raw), events,
             round((START_S + ONSET_DAY * 86_400) * 1000),
             None if np.isnan(failure) else round(failure * 1000))
     return out

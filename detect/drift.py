@@ -72,7 +72,7 @@ class ResidualEwma:
 
     halflife_h: float = 24.0
     lookback_days: float = 7.0
-    threshold: float = 50.0
+    threshold: float = 40.0
     name: str = "residual_ewma"
     cadence: Cadence = "model"
 
@@ -91,7 +91,7 @@ class ResidualCusum:
 
     k: float = 1.0
     lookback_days: int = 14
-    threshold: float = 250.0
+    threshold: float = 225.0
     name: str = "residual_cusum"
     cadence: Cadence = "model"
 

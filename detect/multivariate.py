@@ -25,7 +25,7 @@ class ResidualT2:
     """T² per channel of the mean residual over the last ``days`` days."""
 
     days: int = 2
-    threshold: float = 300.0
+    threshold: float = 175.0
     name: str = "residual_t2"
     cadence: Cadence = "model"
 

@@ -7,11 +7,15 @@ import json
 from detect.engine import Engine
 from detect.findings import Finding
 
+#: At day 37 the worn compressor is over the T² line but not yet over EWMA or CUSUM: these
+#: tests are about what a finding carries, so one residual detector may decide alone.
+ALONE = Engine(persistence={}, agreement=1)
+
 
 def test_a_developing_fault_yields_a_finding_with_full_context(by_fault, make_window) -> None:  # type: ignore[no-untyped-def]
     """Device, time, detector, score, signals, expected vs observed, diagnosis, failure window."""
     window = make_window(by_fault["compressor_wear"], 37)
-    findings = Engine(persistence={}).run(window, "model")
+    findings = ALONE.run(window, "model")
     assert findings
     f = next(f for f in findings if f.detector == "residual_t2")
     assert f.device_id == window.device_id and f.ts_ms == window.now_ms
@@ -25,15 +29,16 @@ def test_a_developing_fault_yields_a_finding_with_full_context(by_fault, make_wi
 
 
 def test_findings_round_trip_through_json(by_fault, make_window) -> None:  # type: ignore[no-untyped-def]
-    finding = Engine(persistence={}).run(make_window(by_fault["compressor_wear"], 37))[0]
+    finding = Engine(persistence={}, agreement=1).run(
+        make_window(by_fault["compressor_wear"], 37))[0]
     again = Finding.from_dict(json.loads(json.dumps(finding.to_dict())))
     assert again == finding and again.id == finding.id
 
 
 def test_the_same_decision_has_the_same_id(by_fault, make_window) -> None:  # type: ignore[no-untyped-def]
     """Replays and re-runs produce the same ids, so dispatch can deduplicate."""
-    a = Engine(persistence={}).run(make_window(by_fault["compressor_wear"], 37))
-    b = Engine(persistence={}).run(make_window(by_fault["compressor_wear"], 37))
+    a = Engine(persistence={}, agreement=1).run(make_window(by_fault["compressor_wear"], 37))
+    b = Engine(persistence={}, agreement=1).run(make_window(by_fault["compressor_wear"], 37))
     assert a and [f.id for f in a] == [f.id for f in b]
 
 
@@ -43,9 +48,9 @@ def test_a_healthy_device_yields_no_findings(by_fault, make_window) -> None:  # 
 
 def test_a_model_finding_needs_two_runs_in_a_row_over_the_threshold(by_fault, make_window):  # type: ignore[no-untyped-def]
     """One run over the line is a wobble; the second run in a row makes it a finding."""
-    engine = Engine()
+    engine = Engine(agreement=1)
     h = by_fault["compressor_wear"]
-    assert engine.run(make_window(h, 36.75), "model") == []  # under the line
-    assert engine.run(make_window(h, 37), "model") == []  # over it once
-    assert engine.run(make_window(h, 37.25), "model")
-    assert engine.run(make_window(by_fault["none"], 37), "model") == []
+    assert engine.run(make_window(h, 35), "model") == []  # under the T² line
+    assert engine.run(make_window(h, 35.5), "model") == []  # over it once
+    assert engine.run(make_window(h, 35.75), "model")
+    assert engine.run(make_window(by_fault["none"], 35.75), "model") == []

@@ -11,6 +11,7 @@ import pytest
 
 from detect.detector import Score
 from detect.diagnosis import Diagnosis
+from detect.drift import ResidualCusum, ResidualEwma
 from detect.engine import Engine
 from detect.evaluation.metrics import score
 from detect.evaluation.replay import replay
@@ -94,14 +95,19 @@ def test_redeciding_at_the_engines_settings_reproduces_its_findings(
 def test_an_infinite_threshold_removes_a_detector_and_a_lower_one_only_adds(
         replayed: Replayed) -> None:
     rec = replayed.fleet.recording
-    base = set(map(_key, redecide(rec)))
-    without = set(map(_key, redecide(rec, {"residual_cusum": math.inf})))
+    alone = 1  # each residual detector decides for itself, so removing one touches no other
+    base = set(map(_key, redecide(rec, agreement=alone)))
+    without = set(map(_key, redecide(rec, {"residual_cusum": math.inf}, agreement=alone)))
     assert {k for k in base if k[2] == "residual_cusum"}
     assert without == {k for k in base if k[2] != "residual_cusum"}
-    lower = set(map(_key, redecide(rec, {"residual_cusum": 100.0, "residual_ewma": 20.0})))
+    lower = set(map(_key, redecide(rec, {"residual_cusum": 100.0, "residual_ewma": 20.0},
+                                   agreement=alone)))
     assert lower > base
-    stricter = set(map(_key, redecide(rec, persistence={"residual_cusum": 4})))
+    stricter = set(map(_key, redecide(rec, persistence={"residual_cusum": 4},
+                                      agreement=alone)))
     assert stricter < base
+    agreed = set(map(_key, redecide(rec, agreement=2)))
+    assert agreed < base
 
 
 def test_a_recording_pickles_and_refuses_thresholds_under_its_floor(
@@ -117,10 +123,11 @@ def test_a_recording_pickles_and_refuses_thresholds_under_its_floor(
 
 def test_the_grid_scores_every_combination_and_marks_the_recorded_one(
         replayed: Replayed) -> None:
+    cusum, ewma = ResidualCusum().threshold, ResidualEwma().threshold  # the recorded ones
     rows = grid([replayed.fleet, replayed.fleet],
-                {"residual_cusum": [150, 250], "residual_ewma": [50, 80]})
+                {"residual_cusum": [100, cusum], "residual_ewma": [ewma, 80]})
     assert [(r.thresholds["residual_cusum"], r.thresholds["residual_ewma"]) for r in rows] \
-        == [(150, 50), (150, 80), (250, 50), (250, 80)]
+        == [(100, ewma), (100, 80), (cusum, ewma), (cusum, 80)]
     assert [r.recorded for r in rows] == [False, False, True, False]
     truth = replayed.fleet.run.truth
     assert rows[2].summaries == [score(replayed.plain, truth).summary] * 2

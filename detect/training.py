@@ -58,7 +58,9 @@ def healthy_rows(frame: Frame, model: NormalModel | None, max_z: float) -> Frame
     with np.errstate(invalid="ignore", divide="ignore"):
         means = (sums / counts).reshape(len(days), cols) / model.day_sd
     bad_day = (np.abs(np.nan_to_num(means)) > max_z).any(axis=1)
-    keep = ~bad_day[index]
+    # a bad day's verdict comes from the hours the model could judge; the hours it could
+    # not (a colder spell than it was trained on) are the new season, kept all the same
+    keep = ~bad_day[index] | model.novel(frame)
     return Frame(frame.device_id, frame.times_ms[keep],
                  {k: v[keep] for k, v in frame.columns.items()})
 

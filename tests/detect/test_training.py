@@ -103,3 +103,25 @@ def test_hours_with_the_backup_heater_on_are_not_learnt(by_fault) -> None:  # ty
     unheated = Frame(hourly.device_id, hourly.times_ms[~on],
                      {k: v[~on] for k, v in heated.columns.items()})
     assert np.allclose(model.x_mu, fit_normal(unheated, now).x_mu)
+
+
+def test_hours_the_model_cannot_judge_are_kept_even_on_a_day_it_finds_abnormal(by_fault) -> None:  # type: ignore[no-untyped-def]
+    """A cold spell beyond the training range is the new season: its hours stay in training
+    even when the judged hours of the same day look abnormal (else winter is never learnt,
+    and the misfit of an autumn model raises false alarms all winter)."""
+    faulty = by_fault["low_flow"]
+    start, stop = faulty.start_ms + 30 * DAY_MS, faulty.start_ms + 36 * DAY_MS
+    model = faulty.model(20)
+    frame = faulty.hourly.between(start, stop)
+    cold = frame.columns["outdoor_temp"] - 30.0  # far colder than anything it was trained on
+    shifted = Frame(frame.device_id, frame.times_ms, {**frame.columns, "outdoor_temp": cold})
+    mixed = Frame(frame.device_id, frame.times_ms,
+                  {**frame.columns,
+                   "outdoor_temp": np.where(np.arange(len(frame)) % 2 == 0, cold,
+                                            frame.columns["outdoor_temp"])})
+    assert model.novel(shifted).all()
+    assert len(healthy_rows(frame, model, 4.0)) < 0.8 * len(frame)  # the fault's days go
+    kept = healthy_rows(mixed, model, 4.0)
+    novel = model.novel(mixed)
+    assert set(mixed.times_ms[novel]) <= set(kept.times_ms)  # the cold hours all stay
+    assert len(kept) < len(mixed)  # the judged hours of bad days still go

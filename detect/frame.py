@@ -83,8 +83,8 @@ class Frame:
 
 def downsample(frame: Frame, every_ms: int, running_only: Collection[str] = (),
                aggregate: Aggregate = "mean") -> Frame:
-    """Mean (or lowest or highest value: ``aggregate``) of each column over epoch-aligned
-    windows of ``every_ms``; empty windows left out.
+    """Mean (or lowest or highest value, or number of values: ``aggregate``) of each column
+    over epoch-aligned windows of ``every_ms``; empty windows left out.
 
     Columns named in ``running_only`` are taken over running rows only
     (:func:`ingest.reading.running`), as the stores do.

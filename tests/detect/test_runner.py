@@ -8,10 +8,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from config import DetectSettings, Settings
 from detect.engine import Engine
+from detect.evaluation.replay import hourly_rows, load_history
+from detect.frame import SCATTER
 from detect.registry import ModelRegistry
 from detect.runner import DetectRunner
 from detect.shard import Shard
@@ -165,3 +168,26 @@ def test_forewarn_detect_once_runs_jobs_and_writes_findings(embedded: Stored,
                                       "--findings", str(out)], env=env)
     assert result.exit_code == 0, result.output
     assert "retrain:" in result.output and "quick:" in result.output
+
+
+def test_the_runner_reads_the_same_hourly_rows_as_the_replay(stored: Stored,
+                                                             tmp_path: Path) -> None:
+    """Means and within-hour scatter, aggregated in the store (fleet-wide and for one
+    device), equal what the replay computes from the raw readings: live is what was
+    evaluated."""
+    runner = _runner(stored, tmp_path)
+    now = int(stored.end_s * 1000)
+    start = now - int(runner.settings.score_lookback * 1000)
+    fleet = runner._fleet_hourly(stored.ids, now)
+    device = stored.ids[1]
+    one = runner._hourly(device, start, now)
+    replayed = hourly_rows(load_history(stored.store, device, start, now).raw)
+    assert fleet[device].times_ms.tolist() == one.times_ms.tolist() \
+        == replayed.times_ms.tolist()
+    scatter = "superheat" + SCATTER
+    assert np.isfinite(one[scatter]).sum() > 100
+    for name in ("superheat", "power_w", "outdoor_temp", scatter):
+        np.testing.assert_allclose(fleet[device][name], one[name], rtol=1e-9, atol=1e-9,
+                                   equal_nan=True)
+        np.testing.assert_allclose(replayed[name], one[name], rtol=1e-9, atol=1e-9,
+                                   equal_nan=True)

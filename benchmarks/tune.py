@@ -33,8 +33,9 @@ import os
 import pickle
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # tiny matrices: threads only cost
 
@@ -56,21 +57,22 @@ GRIDDED = ("ewma", "cusum", "t2", "drift")
 #: the default grid: each current threshold, 20 % under and 20 % over it
 STEPS = (0.8, 1.0, 1.2)
 
-
-def _numbers(text: str) -> list[float]:
-    try:
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a comma-separated list of numbers") from None
+T = TypeVar("T")
 
 
-def _ints(text: str) -> list[int]:
-    try:
-        return [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a comma-separated list of integers") from None
+def _listed(kind: Callable[[str], T], what: str) -> Callable[[str], list[T]]:
+    """An argparse type: a comma-separated list of ``kind`` (``what`` names them)."""
+    def parse(text: str) -> list[T]:
+        try:
+            return [kind(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a comma-separated list of {what}") from None
+    return parse
+
+
+_numbers = _listed(float, "numbers")
+_ints = _listed(int, "integers")
 
 
 def fleet(devices: int, days: float, seed: int, floor: float, cache: Path, fresh: bool,

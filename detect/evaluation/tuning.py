@@ -192,18 +192,18 @@ def grid(fleets: Sequence[TuningFleet], thresholds: Mapping[str, Sequence[float]
     pers_values: Sequence[int | None] = persistence or [None]
     agree_values: Sequence[int | None] = agreement or [None]
     rows = []
-    for values in itertools.product(*(thresholds[n] for n in names)):
-        for pers, agree in itertools.product(pers_values, agree_values):
-            thr = {n: float(v) for n, v in zip(names, values, strict=True)}
-            summaries = []
-            recorded = True
-            for fleet in fleets:
-                rec = fleet.recording
-                per = {d: pers for d in rec.persistence} if pers is not None else None
-                findings = redecide(rec, thr, per, agree)
-                summaries.append(score(findings, fleet.run.truth).summary)
-                recorded = recorded and all(rec.thresholds.get(n) == v for n, v in thr.items()) \
-                    and (per is None or per == rec.persistence) \
-                    and (agree is None or agree == rec.agreement)
-            rows.append(GridRow(thr, pers, agree, summaries, recorded))
+    for values, pers, agree in itertools.product(
+            itertools.product(*(thresholds[n] for n in names)), pers_values, agree_values):
+        thr = {n: float(v) for n, v in zip(names, values, strict=True)}
+        summaries = []
+        recorded = True
+        for fleet in fleets:
+            rec = fleet.recording
+            per = {d: pers for d in rec.persistence} if pers is not None else None
+            findings = redecide(rec, thr, per, agree)
+            summaries.append(score(findings, fleet.run.truth).summary)
+            recorded = recorded and all(rec.thresholds.get(n) == v for n, v in thr.items()) \
+                and (per is None or per == rec.persistence) \
+                and (agree is None or agree == rec.agreement)
+        rows.append(GridRow(thr, pers, agree, summaries, recorded))
     return rows

@@ -204,7 +204,7 @@ def main() -> None:
     grid_seconds = time.perf_counter() - started
 
     about = [{"seed": seed, "devices": args.devices, "days": args.days,
-              "predictable_failures": next(iter(rows)).summaries[k]["predictable_failed"]
+              "predictable_failures": rows[0].summaries[k]["predictable_failed"]
               if rows else None,
               "findings_at_current_settings": f.findings, "steps": len(f.recording.steps),
               "records": f.recording.records, "floor": f.recording.floor,

@@ -175,9 +175,9 @@ class DetectRunner:
             chunk = devices[i:i + FLEET_CHUNK]
             means = self.store.read_fleet_signals(start, now, HOUR_MS, READ_SIGNALS,
                                                   device_ids=chunk, running_only=RUNNING_ONLY)
-            reads = {a: self.store.read_fleet_signals(
-                start, now, HOUR_MS, SCATTER_SIGNALS, device_ids=chunk,
-                running_only=RUNNING_ONLY, aggregate=a) for a in SCATTER_AGGREGATES}
+            reads = self.store.read_fleet_aggregates(
+                start, now, HOUR_MS, SCATTER_AGGREGATES, SCATTER_SIGNALS, device_ids=chunk,
+                running_only=RUNNING_ONLY)
             for device_id, frame in means.items():
                 empty = SignalFrame(device_id)
                 out[device_id] = with_scatter(

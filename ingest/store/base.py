@@ -128,6 +128,17 @@ class TelemetryStore(Protocol):
         """
         ...
 
+    def read_fleet_aggregates(self, start_ms: int, stop_ms: int, every_ms: int,
+                              aggregates: Sequence[Aggregate],
+                              signals: Sequence[str] | None = None,
+                              device_ids: Sequence[str] | None = None,
+                              running_only: Collection[str] = ()
+                              ) -> dict[Aggregate, dict[str, SignalFrame]]:
+        """:meth:`read_fleet_signals` with each of ``aggregates``, by aggregate: what a
+        store can read in one pass (the embedded store reads and parses the readings once
+        for all of them) is read once."""
+        ...
+
     def count_readings(self, start_ms: int, stop_ms: int, device_id: str | None = None) -> int:
         """How many readings are stored in ``[start_ms, stop_ms)`` (of one device or all)."""
         ...

@@ -137,22 +137,33 @@ class EmbeddedStore:
                            device_ids: Sequence[str] | None = None,
                            running_only: Collection[str] = (),
                            aggregate: Aggregate = "mean") -> dict[str, SignalFrame]:
+        return self.read_fleet_aggregates(start_ms, stop_ms, every_ms, (aggregate,), signals,
+                                          device_ids, running_only)[aggregate]
+
+    def read_fleet_aggregates(self, start_ms: int, stop_ms: int, every_ms: int,
+                              aggregates: Sequence[Aggregate],
+                              signals: Sequence[str] | None = None,
+                              device_ids: Sequence[str] | None = None,
+                              running_only: Collection[str] = ()
+                              ) -> dict[Aggregate, dict[str, SignalFrame]]:
         if every_ms <= 0:
             raise ValueError(f"every_ms must be positive, not {every_ms}")
         check_running_only(running_only)
-        check_aggregate(aggregate)
+        for aggregate in aggregates:
+            check_aggregate(aggregate)
         start_ms = window_start(start_ms, every_ms)
         rows = self._rows("SELECT device_id, ts_ms, signals FROM readings "
                           "WHERE ts_ms >= ? AND ts_ms < ? ORDER BY device_id, ts_ms",
                           (start_ms, stop_ms))
         only = set(device_ids) if device_ids is not None else None
-        out = {}
+        out: dict[Aggregate, dict[str, SignalFrame]] = {a: {} for a in aggregates}
         for device, group in groupby(rows, key=itemgetter(0)):
             if only is None or device in only:
-                frame = _frame(device, [(ts, doc) for _, ts, doc in group], every_ms, signals,
-                               running_only, aggregate)
-                if len(frame):
-                    out[device] = frame
+                frames = _frames(device, [(ts, doc) for _, ts, doc in group], every_ms,
+                                 signals, running_only, aggregates)
+                for aggregate, frame in frames.items():
+                    if len(frame):
+                        out[aggregate][device] = frame
         return out
 
     def count_readings(self, start_ms: int, stop_ms: int, device_id: str | None = None) -> int:
@@ -207,11 +218,18 @@ def _frame(device_id: str, rows: Sequence[tuple[int, Any]], every_ms: int | None
     averaged (or its ``aggregate``) over the values present in each ``every_ms`` window
     (each reading on its own without ``every_ms``), those in ``running_only`` over running
     readings only; windows without any wanted value are left out."""
+    return _frames(device_id, rows, every_ms, signals, running_only, (aggregate,))[aggregate]
+
+
+def _frames(device_id: str, rows: Sequence[tuple[int, Any]], every_ms: int | None,
+            signals: Sequence[str] | None, running_only: Collection[str],
+            aggregates: Sequence[Aggregate]) -> dict[Aggregate, SignalFrame]:
+    """:func:`_frame` for each of ``aggregates``, parsing the rows once."""
     docs = [orjson.loads(doc) for _, doc in rows]
     wanted = set(signals) if signals is not None else None
     names = sorted({n for d in docs for n in d if wanted is None or n in wanted})
     if not names:
-        return SignalFrame(device_id)
+        return {a: SignalFrame(device_id) for a in aggregates}
     values = np.array([[d.get(n, math.nan) for n in names] for d in docs], dtype=float)
     masked = np.array([n in running_only for n in names])
     if masked.any():
@@ -225,19 +243,23 @@ def _frame(device_id: str, rows: Sequence[tuple[int, Any]], every_ms: int | None
     present = ~np.isnan(values)
     counts = np.add.reduceat(present.astype(np.int64), starts, axis=0)
     keep = counts.any(axis=1)
-    if aggregate == "min":
-        means = np.minimum.reduceat(np.where(present, values, np.inf), starts, axis=0)[keep]
-    elif aggregate == "max":
-        means = np.maximum.reduceat(np.where(present, values, -np.inf), starts, axis=0)[keep]
-    elif aggregate == "count":
-        means = counts[keep].astype(float)
-    else:
-        sums = np.add.reduceat(np.where(present, values, 0.0), starts, axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means = (sums / counts)[keep]
     has = counts[keep] > 0
-    columns: dict[str, list[float | None]] = {
-        n: [v if h else None for v, h in zip(means[:, c].tolist(), has[:, c].tolist(),
-                                                strict=True)]
-        for c, n in enumerate(names)}
-    return SignalFrame(device_id, windows[starts][keep].tolist(), columns)
+    times = windows[starts][keep].tolist()
+    out = {}
+    for aggregate in aggregates:
+        if aggregate == "min":
+            agg = np.minimum.reduceat(np.where(present, values, np.inf), starts, axis=0)[keep]
+        elif aggregate == "max":
+            agg = np.maximum.reduceat(np.where(present, values, -np.inf), starts, axis=0)[keep]
+        elif aggregate == "count":
+            agg = counts[keep].astype(float)
+        else:
+            sums = np.add.reduceat(np.where(present, values, 0.0), starts, axis=0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                agg = (sums / counts)[keep]
+        columns: dict[str, list[float | None]] = {
+            n: [v if h else None for v, h in zip(agg[:, c].tolist(), has[:, c].tolist(),
+                                                    strict=True)]
+            for c, n in enumerate(names)}
+        out[aggregate] = SignalFrame(device_id, times, columns)
+    return out

@@ -149,6 +149,13 @@ def test_windows_give_their_lowest_highest_value_or_count_when_asked(
                                          device_ids=[device], running_only=["superheat"],
                                          aggregate=aggregate)
         assert fleet[device] == frame
+    both = store.read_fleet_aggregates(base, base + 3 * MINUTE, MINUTE, ("min", "max", "count"),
+                                       names, device_ids=[device], running_only=["superheat"])
+    for aggregate, frames in both.items():
+        assert frames == store.read_fleet_signals(base, base + 3 * MINUTE, MINUTE, names,
+                                                  device_ids=[device],
+                                                  running_only=["superheat"],
+                                                  aggregate=aggregate)
     with pytest.raises(ValueError, match="aggregate must be one of count, max, mean, min"):
         store.read_signals(device, base, base + MINUTE, every_ms=MINUTE,
                            aggregate="median")  # type: ignore[arg-type]

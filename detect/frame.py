@@ -122,12 +122,14 @@ SCATTER = "_scatter"
 SCATTER_AGGREGATES: tuple[Aggregate, ...] = ("min", "max", "count")
 
 
-@lru_cache(maxsize=512)
-def _d2(n: int) -> float:
-    """The mean range of ``n`` independent standard normal values (Shewhart's d2)."""
+@lru_cache(maxsize=16)
+def _d2_table(upto: int) -> np.ndarray:
+    """Shewhart's d2 (the mean range of n independent standard normal values) for n = 0 to
+    ``upto``, entry n: computed once for all of them."""
     x = np.linspace(-9.0, 9.0, 4001)
-    cdf = ndtr(x)
-    return float(np.sum(1.0 - (1.0 - cdf) ** n - cdf**n) * (x[1] - x[0]))
+    cdf = ndtr(x)[None, :]
+    n = np.arange(upto + 1, dtype=float)[:, None]
+    return np.sum(1.0 - (1.0 - cdf) ** n - cdf**n, axis=1) * (x[1] - x[0])
 
 
 def with_scatter(hourly: Frame, reads: Mapping[Aggregate, Frame],
@@ -144,10 +146,15 @@ def with_scatter(hourly: Frame, reads: Mapping[Aggregate, Frame],
         lo, hi, n = (_aligned(reads[a], name, times) for a in ("min", "max", "count"))
         ok = np.nan_to_num(n) >= 2
         if ok.any():
-            d2 = np.array([_d2(int(k)) for k in n[ok]])
-            scatter[ok] = (hi[ok] - lo[ok]) / d2
+            counts = n[ok].astype(np.int64)
+            scatter[ok] = (hi[ok] - lo[ok]) / _d2_table(_pow2(int(counts.max())))[counts]
         columns[name + SCATTER] = scatter
     return Frame(hourly.device_id, times, columns)
+
+
+def _pow2(n: int) -> int:
+    """``n`` rounded up to a power of two: few table sizes, however the counts vary."""
+    return 1 << max(n - 1, 1).bit_length()
 
 
 def _aligned(frame: Frame, name: str, times: np.ndarray) -> np.ndarray:

@@ -34,9 +34,6 @@ import numpy as np
 from detect.detector import Cadence, DeviceWindow, Evidence, Score
 from detect.frame import DAY_MS, SCATTER
 
-#: The signals whose within-hour scatter is read (with their hourly means) for hunting.
-SCATTER_SIGNALS: Final = ("superheat",)
-
 
 @dataclass(frozen=True)
 class Hunting:
@@ -68,8 +65,6 @@ class Hunting:
         column = self.signal + SCATTER
         scatter = hourly[column]
         ok = ~np.isnan(scatter)
-        if ok.sum() < self.min_hours:
-            return []
         times, values = hourly.times_ms[ok], scatter[ok]
         day = (window.now_ms - 1 - times) // DAY_MS
         recent = values[day < self.recent_days]
@@ -89,3 +84,7 @@ class Hunting:
                       evidence=lambda: Evidence.from_arrays(
                           (column,), all_times, {column: scatter},
                           {column: np.full(len(all_times), usual)}))]
+
+
+#: The signals whose within-hour scatter is read (with their hourly means) for hunting.
+SCATTER_SIGNALS: Final = (Hunting().signal,)

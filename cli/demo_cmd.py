@@ -71,7 +71,7 @@ def demo(
 
     Examples:
 
-      forewarn demo                                    # 50 pumps, 60 days, ~6.5 min
+      forewarn demo                                    # 50 pumps, 60 days, ~4 min
 
       forewarn demo -n 20 --speed 0 --json > report.json
 

@@ -19,7 +19,8 @@ check, never tuned on (see the README's Detect section):
 
     .venv/bin/python benchmarks/tune.py --devices 200 --days 180 --seed 3 --seed 7 --seed 11
     .venv/bin/python benchmarks/tune.py --devices 200 --days 180 --seed 3 --seed 7 \\
-        --cusum 200,250,300 --ewma 50 --t2 300 --drift 60 --agreement 1,2
+        --cusum 200,250,300 --ewma 50 --t2 300 --drift 60 --agreement 1,2 \
+        --sensor-margin 1,1.5,2,3
     .venv/bin/python benchmarks/tune.py --devices 20 --days 60 --seed 3 --json
 
 Not part of the test suite.
@@ -178,6 +179,9 @@ def main() -> None:
     grid_opts.add_argument("--agreement", type=_ints, metavar="N,N,...",
                            help="residual detectors that must be over their threshold at "
                                 "once (default: as now)")
+    grid_opts.add_argument("--sensor-margin", type=_numbers, metavar="M,M,...",
+                           help="times its threshold a residual detector must be over when "
+                                "its diagnosis is a sensor (default: as now)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     seeds: list[int] = args.seeds or [3, 7, 11]
@@ -198,7 +202,7 @@ def main() -> None:
             cached.append(hit)
     started = time.perf_counter()
     try:
-        rows = grid(fleets, values, args.persistence, args.agreement)
+        rows = grid(fleets, values, args.persistence, args.agreement, args.sensor_margin)
     except ValueError as exc:
         parser.error(str(exc))
     grid_seconds = time.perf_counter() - started
@@ -214,13 +218,14 @@ def main() -> None:
         out: dict[str, Any] = {
             "fleets": about, "grid_seconds": round(grid_seconds, 2),
             "rows": [{"thresholds": r.thresholds, "persistence": r.persistence,
-                      "agreement": r.agreement, "current": r.recorded,
+                      "agreement": r.agreement, "sensor_margin": r.sensor_margin,
+                      "current": r.recorded,
                       "summaries": {str(s): summary
                                     for s, summary in zip(seeds, r.summaries, strict=True)}}
                      for r in rows]}
         print(json.dumps(out, indent=2))
         return
-    extra = [e for e in ("persistence", "agreement") if getattr(args, e)]
+    extra = [e for e in ("persistence", "agreement", "sensor_margin") if getattr(args, e)]
     for a in about:
         how = "from the cache, recorded" if a["from_cache"] else "recorded"
         print(f"seed {a['seed']}: {a['devices']} devices x {a['days']:g} days, "

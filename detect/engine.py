@@ -56,6 +56,13 @@ class Engine:
     #: device-months at the same early catches -- see the detect section of the README)
     voters: tuple[str, ...] = VOTERS
     agreement: int = 2
+    #: a residual vote whose diagnosis is a sensor (a remote check) needs this many times
+    #: its threshold. One sensor disagreeing with the rest is also what a model's misfit
+    #: looks like (how two sensors relate shifts with the season); a sensor that really
+    #: drifts trends steadily, which :class:`~detect.sensors.SensorDrift` tests for. On the
+    #: tuning fleets 2 took false alarms from 0-8.5 to 0-2.8 per 1,000 device-months at
+    #: the same early catches (see the detect section of the README).
+    sensor_margin: float = 2.0
     _streak: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -84,17 +91,19 @@ class Engine:
                                                self._ttf(window, diag), version))
         return findings
 
-    def fire(self, device_id: str, scores: Sequence[Score],
-             cadence: Cadence | None = None) -> list[Score]:
+    def fire(self, device_id: str, scores: Sequence[Score], cadence: Cadence | None = None,
+             diagnoses: Sequence[Diagnosis] | None = None) -> list[Score]:
         """The decision: of one device's ``scores`` of a step (every score the detectors of
-        ``cadence`` gave), those over their threshold, with enough voters agreeing, whose
-        detector has now been over its threshold long enough. Advances the device's streaks.
+        ``cadence`` gave), those over their threshold (a vote naming a sensor over
+        ``sensor_margin`` times it), with enough voters agreeing, whose detector has now
+        been over its threshold long enough. Advances the device's streaks.
 
-        Only detector names, values and the step's cadence matter, so recorded scores can be
-        re-decided at other settings (:mod:`detect.evaluation.tuning`).
+        Only detector names, values, the step's cadence and each score's diagnosis matter
+        (``diagnoses``, one per score, default to :meth:`diagnosis` of each), so recorded
+        scores can be re-decided at other settings (:mod:`detect.evaluation.tuning`).
         """
-        return self._persistent(device_id, self._agreed(decide(scores, self.thresholds)),
-                                cadence)
+        over = self._credible(scores, decide(scores, self.thresholds), diagnoses)
+        return self._persistent(device_id, self._agreed(over), cadence)
 
     def signature(self, scores: Sequence[Score]) -> Mapping[str, float] | None:
         """The residual shift diagnoses are read from: the signature detector's, if it scored."""
@@ -106,6 +115,21 @@ class Engine:
         if score.detector == "sensor_drift" and signature:
             diag = _prefer_mechanical(diag, signature)
         return diag
+
+    def _credible(self, scores: Sequence[Score], over: list[Score],
+                  diagnoses: Sequence[Diagnosis] | None) -> list[Score]:
+        """Drop the votes over their threshold that name a sensor but are under the margin."""
+        doubtful = [s for s in over if s.detector in self.voters
+                    and s.value < self.sensor_margin * self.thresholds[s.detector]]
+        if not doubtful:
+            return over
+        if diagnoses is None:
+            signature = self.signature(scores)
+            diagnosed = {id(s): self.diagnosis(s, signature) for s in doubtful}
+        else:
+            diagnosed = {id(s): d for s, d in zip(scores, diagnoses, strict=True)}
+        remote = {id(s) for s in doubtful if diagnosed[id(s)].remedy == "remote_check"}
+        return [s for s in over if id(s) not in remote]
 
     def _agreed(self, fired: list[Score]) -> list[Score]:
         """Residual detectors see the same residuals differently (a level, a sum, a joint

@@ -71,6 +71,8 @@ class Recording:
     #: every detector's name and cadence (a step of a cadence advances only its detectors)
     detectors: tuple[tuple[str, Cadence], ...]
     steps: list[Step] = field(default_factory=list)
+    #: the engine's ``sensor_margin`` (recordings made before it had one used none)
+    sensor_margin: float = 1.0
 
     @property
     def records(self) -> int:
@@ -84,7 +86,8 @@ class RecordingEngine(Engine):
         super().__init__(**engine)
         self.recording = Recording(floor, dict(self.thresholds), dict(self.persistence),
                                    self.agreement, tuple(self.voters),
-                                   tuple((d.name, d.cadence) for d in self.detectors))
+                                   tuple((d.name, d.cadence) for d in self.detectors),
+                                   sensor_margin=self.sensor_margin)
 
     def run(self, window: DeviceWindow, cadence: Cadence | None = None) -> list[Finding]:
         scores = self.scores(window, cadence)
@@ -113,7 +116,8 @@ class _Replayed:
 
 def redecide(recording: Recording, thresholds: Mapping[str, float] | None = None,
              persistence: Mapping[str, int] | None = None,
-             agreement: int | None = None) -> list[Finding]:
+             agreement: int | None = None,
+             sensor_margin: float | None = None) -> list[Finding]:
     """The findings the engine would have made on the recorded scores at these settings
     (each unset one as recorded). Findings carry detector, time, score, threshold,
     signals and diagnosis; no evidence, failure window or model version."""
@@ -127,7 +131,9 @@ def redecide(recording: Recording, thresholds: Mapping[str, float] | None = None
                                for n, c in recording.detectors],
                     thresholds=thr, persistence=recording.persistence | dict(persistence or {}),
                     voters=recording.voters,
-                    agreement=recording.agreement if agreement is None else agreement)
+                    agreement=recording.agreement if agreement is None else agreement,
+                    sensor_margin=(recording.sensor_margin if sensor_margin is None
+                                   else sensor_margin))
     findings: list[Finding] = []
     quiet: dict[str, Cadence | None] = {}  # devices whose last step recorded nothing, by cadence
     for step in recording.steps:
@@ -138,7 +144,8 @@ def redecide(recording: Recording, thresholds: Mapping[str, float] | None = None
             quiet[step.device_id] = step.cadence
         else:
             quiet.pop(step.device_id, None)
-        fired = engine.fire(step.device_id, [r.score for r in step.scores], step.cadence)
+        fired = engine.fire(step.device_id, [r.score for r in step.scores], step.cadence,
+                            [r.diagnosis for r in step.scores])
         for s in fired:
             rec = next(r for r in step.scores if r.score is s)
             findings.append(Finding.from_score(s, thr[s.detector], rec.diagnosis))
@@ -176,6 +183,7 @@ class GridRow:
     thresholds: dict[str, float]
     persistence: int | None
     agreement: int | None
+    sensor_margin: float | None
     #: :attr:`detect.evaluation.metrics.Report.summary` per fleet, in the fleets' order
     summaries: list[dict[str, Any]]
     #: every setting as recorded (the engine's defaults when recorded with them)
@@ -184,26 +192,30 @@ class GridRow:
 
 def grid(fleets: Sequence[TuningFleet], thresholds: Mapping[str, Sequence[float]],
          persistence: Sequence[int] | None = None,
-         agreement: Sequence[int] | None = None) -> list[GridRow]:
+         agreement: Sequence[int] | None = None,
+         sensor_margin: Sequence[float] | None = None) -> list[GridRow]:
     """Every combination of the ``thresholds`` values per detector (and of ``persistence``,
-    applied to every detector that has one, and ``agreement``), re-decided on every fleet
-    and scored against its ground truth."""
+    applied to every detector that has one, ``agreement`` and ``sensor_margin``),
+    re-decided on every fleet and scored against its ground truth."""
     names = list(thresholds)
     pers_values: Sequence[int | None] = persistence or [None]
     agree_values: Sequence[int | None] = agreement or [None]
+    margin_values: Sequence[float | None] = sensor_margin or [None]
     rows = []
-    for values, pers, agree in itertools.product(
-            itertools.product(*(thresholds[n] for n in names)), pers_values, agree_values):
+    for values, pers, agree, margin in itertools.product(
+            itertools.product(*(thresholds[n] for n in names)), pers_values, agree_values,
+            margin_values):
         thr = {n: float(v) for n, v in zip(names, values, strict=True)}
         summaries = []
         recorded = True
         for fleet in fleets:
             rec = fleet.recording
             per = {d: pers for d in rec.persistence} if pers is not None else None
-            findings = redecide(rec, thr, per, agree)
+            findings = redecide(rec, thr, per, agree, margin)
             summaries.append(score(findings, fleet.run.truth).summary)
             recorded = recorded and all(rec.thresholds.get(n) == v for n, v in thr.items()) \
                 and (per is None or per == rec.persistence) \
-                and (agree is None or agree == rec.agreement)
-        rows.append(GridRow(thr, pers, agree, summaries, recorded))
+                and (agree is None or agree == rec.agreement) \
+                and (margin is None or margin == rec.sensor_margin)
+        rows.append(GridRow(thr, pers, agree, margin, summaries, recorded))
     return rows

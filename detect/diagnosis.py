@@ -32,6 +32,8 @@ UNKNOWN: Final = "unknown"
 #: These are the mean moves of simulated faults in their last week before failure (fleets of
 #: seeds 3 and 7, cohort-corrected daily residuals; ``forewarn evaluate --seed 1`` is the
 #: held-out check), kept where at least 0.3 of the largest; low flow keeps its physics one.
+#: A weak fan's own speed is its largest move (about 2.5 times the next on the square-root
+#: scale the diagnosis compares on); the airflow it costs moves the rest like ice does.
 SIGNATURES: Final[dict[str, dict[str, float]]] = {
     "refrigerant_leak": {"sensor:high_pressure": -1.0, "heat_output_per_hz": -0.85,
                          "sensor:suction_temp": 0.75, "superheat": 0.65,
@@ -40,10 +42,9 @@ SIGNATURES: Final[dict[str, dict[str, float]]] = {
     "compressor_wear": {"vibration_per_hz": 1.0, "current_per_hz": 0.65, "discharge_temp": 0.6,
                         "sensor:discharge_temp": 0.6, "sensor:return_temp": -0.45,
                         "sensor:supply_temp": -0.3},
-    "fan_degradation": {"sensor:outdoor_temp": 1.0, "heat_output_per_hz": -1.0,
-                        "suction_temp": -0.95, "low_pressure": -0.9,
-                        "sensor:suction_temp": -0.85, "fan_rpm_per_hz": -0.85,
-                        "discharge_temp": 0.6, "power_per_hz": -0.55},
+    "fan_degradation": {"fan_rpm": -1.0, "sensor:outdoor_temp": 0.4,
+                        "heat_output_per_hz": -0.4, "suction_temp": -0.38,
+                        "low_pressure": -0.36, "sensor:suction_temp": -0.34},
     "low_flow": {"flow_lpm": -1.0, "high_pressure": 0.5, "discharge_temp": 0.3},
     "expansion_valve": {"sensor:high_pressure": -1.0, "sensor:suction_temp": 0.8,
                         "suction_temp": 0.65, "superheat": 0.55, "sensor:outdoor_temp": -0.55,

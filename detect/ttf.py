@@ -25,7 +25,7 @@ from detect.residuals import Residuals
 INDICATORS: Final = {
     "refrigerant_leak": ("subcooling_per_hz", "loss", 0.8),
     "compressor_wear": ("vibration_per_hz", "gain", 2.2),
-    "fan_degradation": ("fan_rpm_per_hz", "loss", 0.45),
+    "fan_degradation": ("fan_rpm", "loss", 0.45),
     "low_flow": ("flow_lpm", "loss", 0.55),
     "expansion_valve": ("superheat", "delta", 2.5),
 }

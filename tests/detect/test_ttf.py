@@ -20,7 +20,7 @@ def _residuals(loss_per_day: float, noise: float = 0.0) -> Residuals:
     n = len(hours)
     expected = np.full((n, len(CHANNELS)), 10.0)
     observed = expected.copy()
-    c = CHANNELS.index("fan_rpm_per_hz")
+    c = CHANNELS.index("fan_rpm")
     loss = loss_per_day * hours / 24 + noise * rng.standard_normal(n)
     observed[:, c] = 10.0 * (1 - loss)
     return Residuals(times, np.zeros_like(expected), expected, observed, None)  # type: ignore[arg-type]
@@ -31,7 +31,7 @@ def test_a_steady_decline_is_extrapolated_to_the_failure_level() -> None:
     assert w is not None
     assert w.earliest_ms <= w.expected_ms <= w.latest_ms
     assert NOW < w.expected_ms < NOW + 30 * DAY_MS
-    assert w.indicator == "fan_rpm_per_hz"
+    assert w.indicator == "fan_rpm"
 
 
 def test_noise_widens_the_band() -> None:

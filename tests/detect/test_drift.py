@@ -30,7 +30,8 @@ def test_ewma_weights_recent_hours_most() -> None:
 
 def test_a_developing_fault_scores_higher_than_the_healthy_twin(by_fault, make_window) -> None:  # type: ignore[no-untyped-def]
     """Weeks into compressor wear, both detectors score far above the healthy device, with
-    vibration leading (CUSUM: second, after the high-pressure sensor's consistency); a leak is over their thresholds; a clogging filter shows as falling flow.
+    vibration leading (CUSUM: second, after the high-pressure sensor's consistency); a leak
+    is over their thresholds; a clogging filter shows as falling flow.
 
     (The healthy twin's largest residual, 17 days past its training, is its fan speed: the
     model predicts it to within about 2 rpm, so a small misfit is a few of its units.)"""

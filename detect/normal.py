@@ -5,9 +5,12 @@ Two regressions, fitted on the device's own healthy hourly history with scikit-l
 
 * **health**: each health signal (pressures, temperatures, vibration, fan speed,
   flow, power, ...) from the operating conditions (outdoor temperature, supply
-  temperature, compressor speed, defrost share), with quadratic terms. A cold
-  snap moves the conditions and the prediction with them; a leak moves the
-  residual.
+  temperature, compressor speed), with quadratic terms. A cold snap moves the
+  conditions and the prediction with them; a leak moves the residual. Defrosting
+  is an operating state, not an input: its minutes are left out of every machine
+  signal's hourly mean (``RUNNING_ONLY``). How much of an hour went to defrosting
+  is the machine's own doing -- an iced-up evaporator defrosts more -- so as an
+  input it would explain away the very fault it signals.
 * **consistency**: each sensor from all the *other* signals (linear). A sensor
   that drifts or sticks disagrees with the rest while the machine is fine.
 
@@ -33,7 +36,7 @@ from detect.errors import ModelError
 from detect.frame import DAY_MS, Frame, daily_means
 from ingest.reading import CONTEXT, RUNNING_HZ  # an hour with a running reading is running
 
-CONDITIONS: Final = ("outdoor_temp", "supply_temp", "compressor_hz", "defrost")
+CONDITIONS: Final = ("outdoor_temp", "supply_temp", "compressor_hz")
 #: Signals that scale with the compressor speed are divided by it (their hourly means are
 #: over running readings only, see ``RUNNING_ONLY``), so the ratio is what the machine
 #: delivers per turn of the compressor. Not the fan: its speed is a floor plus a share of
@@ -50,13 +53,15 @@ SENSORS: Final = ("outdoor_temp", "indoor_temp", "supply_temp", "return_temp", "
                   "discharge_temp", "suction_temp", "high_pressure", "low_pressure")
 ALL_SIGNALS: Final = tuple(dict.fromkeys(CONDITIONS + HEALTH + SENSORS))
 #: The stored signals a model reads (the ``PER_HZ`` ratios are derived from them).
-READ_SIGNALS: Final = tuple(sorted({PER_HZ.get(s, s) for s in ALL_SIGNALS} | {"backup_heater_w"}))
+READ_SIGNALS: Final = tuple(sorted({PER_HZ.get(s, s) for s in ALL_SIGNALS}
+                                  | {"backup_heater_w", "defrost"}))
 #: The machine's own signals (all but :data:`ingest.reading.CONTEXT`), averaged over the
 #: hour's running readings only (:func:`ingest.reading.running`): idle and defrost minutes
 #: would mix other states in. The context is averaged over every reading of an hour.
 RUNNING_ONLY: Final = tuple(s for s in READ_SIGNALS if s not in CONTEXT)
 #: What a model's hourly rows are; a saved model fitted on other rows is not used.
-FEATURES: Final = "hourly means, machine signals over running readings; fan speed itself"
+FEATURES: Final = ("hourly means, machine signals over running readings; fan speed itself; "
+                   "conditions without the defrost share")
 #: Residual channels: health signals by name, sensor consistency as ``sensor:<name>``.
 CHANNELS: Final = HEALTH + tuple(f"sensor:{s}" for s in SENSORS)
 MIN_ROWS: Final = 24

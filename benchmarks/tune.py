@@ -19,7 +19,7 @@ check, never tuned on (see the README's Detect section):
 
     .venv/bin/python benchmarks/tune.py --devices 200 --days 180 --seed 3 --seed 7 --seed 11
     .venv/bin/python benchmarks/tune.py --devices 200 --days 180 --seed 3 --seed 7 \\
-        --cusum 200,250,300 --ewma 50 --t2 300 --drift 60 --agreement 1,2 \
+        --cusum 200,250,300 --ewma 50 --t2 300 --drift 60 --agreement 1,2 \\
         --sensor-margin 1,1.5,2,3
     .venv/bin/python benchmarks/tune.py --devices 20 --days 60 --seed 3 --json
 

@@ -159,3 +159,22 @@ def test_a_step_under_the_line_breaks_a_streak(values: list[float | None],
     findings = redecide(_recording(values))
     assert [f.ts_ms // (6 * 3_600_000) for f in findings] == fired
     assert all(f.diagnosis == DIAG and f.threshold == 250.0 for f in findings)
+
+
+def test_the_sensor_margin_only_holds_back_votes_that_name_a_sensor(replayed: Replayed) -> None:
+    """At margin 1 a sensor-named vote counts at its threshold; at an infinite one never."""
+    rec = replayed.fleet.recording
+    assert rec.sensor_margin == Engine().sensor_margin
+    voters = Engine().voters
+
+    def sensor_votes(findings: list[Finding]) -> set[tuple[str, int, str]]:
+        return {_key(f) for f in findings
+                if f.detector in voters and f.diagnosis.remedy == "remote_check"}
+
+    base = redecide(rec)
+    loose = redecide(rec, sensor_margin=1.0)
+    never = redecide(rec, sensor_margin=math.inf)
+    assert set(map(_key, loose)) >= set(map(_key, base)) >= set(map(_key, never))
+    assert sensor_votes(loose) and not sensor_votes(never)
+    others = {k for k in map(_key, loose) if k[2] not in voters}
+    assert others == {k for k in map(_key, never) if k[2] not in voters}

@@ -53,8 +53,7 @@ SENSORS: Final = ("outdoor_temp", "indoor_temp", "supply_temp", "return_temp", "
                   "discharge_temp", "suction_temp", "high_pressure", "low_pressure")
 ALL_SIGNALS: Final = tuple(dict.fromkeys(CONDITIONS + HEALTH + SENSORS))
 #: The stored signals a model reads (the ``PER_HZ`` ratios are derived from them).
-READ_SIGNALS: Final = tuple(sorted({PER_HZ.get(s, s) for s in ALL_SIGNALS}
-                                  | {"backup_heater_w", "defrost"}))
+READ_SIGNALS: Final = tuple(sorted({PER_HZ.get(s, s) for s in ALL_SIGNALS} | {"backup_heater_w"}))
 #: The machine's own signals (all but :data:`ingest.reading.CONTEXT`), averaged over the
 #: hour's running readings only (:func:`ingest.reading.running`): idle and defrost minutes
 #: would mix other states in. The context is averaged over every reading of an hour.

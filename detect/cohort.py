@@ -61,8 +61,4 @@ def subtract(times_ms: np.ndarray, z: np.ndarray, cohort: Frame | None) -> np.nd
     """``z`` minus the cohort residual of the same hours (unchanged where there is none)."""
     if cohort is None or len(cohort) == 0 or len(times_ms) == 0:
         return z
-    pos = np.clip(np.searchsorted(cohort.times_ms, times_ms), 0, len(cohort) - 1)
-    hit = cohort.times_ms[pos] == times_ms
-    shift = cohort.matrix(CHANNELS)[pos]
-    shift = np.where(hit[:, None] & ~np.isnan(shift), shift, 0.0)
-    return z - shift
+    return z - np.nan_to_num(cohort.at(times_ms, CHANNELS))

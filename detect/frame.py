@@ -62,6 +62,17 @@ class Frame:
             return np.empty((len(self), 0))
         return np.column_stack(cols)
 
+    def at(self, times_ms: np.ndarray, names: Iterable[str]) -> np.ndarray:
+        """:meth:`matrix` of ``names`` at ``times_ms``: NaN where this frame has no such row."""
+        names = list(names)
+        out = np.full((len(times_ms), len(names)), np.nan)
+        if len(self) == 0:
+            return out
+        pos = np.clip(np.searchsorted(self.times_ms, times_ms), 0, len(self) - 1)
+        hit = self.times_ms[pos] == times_ms
+        out[hit] = self.matrix(names)[pos[hit]]
+        return out
+
     def between(self, start_ms: int, stop_ms: int) -> Frame:
         """The rows in ``[start_ms, stop_ms)``."""
         lo, hi = np.searchsorted(self.times_ms, [start_ms, stop_ms], side="left")
@@ -143,7 +154,7 @@ def with_scatter(hourly: Frame, reads: Mapping[Aggregate, Frame],
     times = hourly.times_ms
     for name in signals:
         scatter = np.full(len(hourly), np.nan)
-        lo, hi, n = (_aligned(reads[a], name, times) for a in ("min", "max", "count"))
+        lo, hi, n = (reads[a].at(times, (name,))[:, 0] for a in ("min", "max", "count"))
         ok = np.nan_to_num(n) >= 2
         if ok.any():
             counts = n[ok].astype(np.int64)
@@ -155,16 +166,6 @@ def with_scatter(hourly: Frame, reads: Mapping[Aggregate, Frame],
 def _pow2(n: int) -> int:
     """``n`` rounded up to a power of two: few table sizes, however the counts vary."""
     return 1 << max(n - 1, 1).bit_length()
-
-
-def _aligned(frame: Frame, name: str, times: np.ndarray) -> np.ndarray:
-    """Column ``name`` of ``frame`` at ``times`` (NaN where ``frame`` has no such row)."""
-    out = np.full(len(times), np.nan)
-    at = np.searchsorted(frame.times_ms, times)
-    hit = at < len(frame)
-    hit[hit] = frame.times_ms[at[hit]] == times[hit]
-    out[hit] = frame[name][at[hit]]
-    return out
 
 
 def daily_means(times_ms: np.ndarray, values: np.ndarray, now_ms: int,

@@ -23,7 +23,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from ingest.reading import running_rows
-from ingest.store.base import Aggregate, SignalFrame
+from ingest.store.base import Aggregate, SignalFrame, window_aggregate
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -102,30 +102,19 @@ def downsample(frame: Frame, every_ms: int, running_only: Collection[str] = (),
     """
     if len(frame) == 0:
         return frame
-    bins = frame.times_ms - frame.times_ms % every_ms
-    starts, index = np.unique(bins, return_inverse=True)
+    bins = frame.times_ms - frame.times_ms % every_ms  # a frame's rows are in time order
+    first = np.flatnonzero(np.r_[True, bins[1:] != bins[:-1]])
+    starts = bins[first]
     run = running_rows(frame["compressor_hz"], frame["defrost"]) if running_only else None
-    columns = {}
-    for name, col in frame.columns.items():
-        ok = ~np.isnan(col)
-        if run is not None and name in running_only:
-            ok &= run
-        if aggregate == "count":
-            counts = np.bincount(index[ok], minlength=len(starts))
-            columns[name] = np.where(counts > 0, counts.astype(float), np.nan)
-        elif aggregate == "mean":
-            sums = np.bincount(index[ok], weights=col[ok], minlength=len(starts))
-            counts = np.bincount(index[ok], minlength=len(starts))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                columns[name] = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-        else:
-            out = np.full(len(starts), np.inf if aggregate == "min" else -np.inf)
-            (np.minimum if aggregate == "min" else np.maximum).at(out, index[ok], col[ok])
-            columns[name] = np.where(np.isfinite(out), out, np.nan)
-    keep = np.zeros(len(starts), bool)
-    for col in columns.values():
-        keep |= ~np.isnan(col)
-    return Frame(frame.device_id, starts[keep], {k: v[keep] for k, v in columns.items()})
+    names = list(frame.columns)
+    values = frame.matrix(names)
+    if run is not None:
+        masked = np.array([n in running_only for n in names])
+        values[~run[:, None] & masked[None, :]] = np.nan
+    agg = window_aggregate(values, first, aggregate)
+    keep = ~np.isnan(agg).all(axis=1)
+    return Frame(frame.device_id, starts[keep],
+                 {name: agg[keep, c] for c, name in enumerate(names)})
 
 
 SCATTER = "_scatter"

@@ -11,6 +11,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol, get_args, runtime_checkable
 
+import numpy as np
+
 from ingest.errors import StoreRejected, StoreUnavailable
 from ingest.reading import Reading
 from ingest.records import Batch, DeviceEvent, DeviceMeta, DeviceStatus
@@ -21,6 +23,7 @@ __all__ = [
     "StoreRejected",
     "StoreUnavailable",
     "TelemetryStore",
+    "window_aggregate",
     "window_start",
 ]
 
@@ -67,6 +70,27 @@ def check_aggregate(aggregate: str) -> None:
     if aggregate not in AGGREGATES:
         raise ValueError(f"aggregate must be one of {', '.join(sorted(AGGREGATES))}, "
                          f"not {aggregate!r}")
+
+
+def window_aggregate(values: np.ndarray, starts: np.ndarray, aggregate: Aggregate,
+                     counts: np.ndarray | None = None) -> np.ndarray:
+    """Each column's ``aggregate`` over the runs of rows of ``values`` that begin at the row
+    indexes ``starts`` (one run per window, in order), NaN values left out; NaN for a
+    window without a value. ``counts``: the values per window and column, if known."""
+    present = ~np.isnan(values)
+    if counts is None:
+        counts = np.add.reduceat(present.astype(np.int64), starts, axis=0)
+    if aggregate == "count":
+        agg = counts.astype(float)
+    elif aggregate == "min":
+        agg = np.minimum.reduceat(np.where(present, values, np.inf), starts, axis=0)
+    elif aggregate == "max":
+        agg = np.maximum.reduceat(np.where(present, values, -np.inf), starts, axis=0)
+    else:
+        sums = np.add.reduceat(np.where(present, values, 0.0), starts, axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            agg = sums / counts
+    return np.where(counts > 0, agg, np.nan)
 
 
 def window_start(ts_ms: int, every_ms: int) -> int:

@@ -28,6 +28,7 @@ from ingest.store.base import (
     DeviceSummary,
     SignalFrame,
     check_aggregate,
+    window_aggregate,
     window_start,
 )
 
@@ -247,16 +248,7 @@ def _frames(device_id: str, rows: Sequence[tuple[int, Any]], every_ms: int | Non
     times = windows[starts][keep].tolist()
     out = {}
     for aggregate in aggregates:
-        if aggregate == "min":
-            agg = np.minimum.reduceat(np.where(present, values, np.inf), starts, axis=0)[keep]
-        elif aggregate == "max":
-            agg = np.maximum.reduceat(np.where(present, values, -np.inf), starts, axis=0)[keep]
-        elif aggregate == "count":
-            agg = counts[keep].astype(float)
-        else:
-            sums = np.add.reduceat(np.where(present, values, 0.0), starts, axis=0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                agg = (sums / counts)[keep]
+        agg = window_aggregate(values, starts, aggregate, counts)[keep]
         columns: dict[str, list[float | None]] = {
             n: [v if h else None for v, h in zip(agg[:, c].tolist(), has[:, c].tolist(),
                                                     strict=True)]

@@ -66,7 +66,8 @@ def detect(
         part = Shard.parse(shard)
         store = open_store(settings)
         sink = JsonLinesSink(findings or settings.detect.findings_path)
-        runner = DetectRunner(store, sink, settings.detect, shard=part)
+        runner = DetectRunner(store, sink, settings.detect, shard=part,
+                              labels_path=settings.dispatch.labels_path)
     except (DetectError, StoreError) as exc:
         fail(str(exc))
     try:

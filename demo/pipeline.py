@@ -398,7 +398,8 @@ class Demo:
         dispatch = DispatchSink(self.service.dispatcher, lambda: self.clock.ms + DISPATCH_DELAY_MS)
         sink = TeeSink(self.memory, JsonLinesSink(self.settings.detect.findings_path), dispatch)
         self.runner = DetectRunner(self.store, sink, self.settings.detect,
-                                   clock=self.clock.seconds)
+                                   clock=self.clock.seconds,
+                                   labels_path=self.settings.dispatch.labels_path)
         self.detectors = Detectors(self, self.detect_from_ms)
         self.detectors.start()
         self._on_close("detectors", self.detectors.stop)

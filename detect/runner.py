@@ -6,7 +6,8 @@ Three jobs, intervals from :class:`config.DetectSettings`:
 * **quick** (every few minutes): rules on recent raw readings, events, silence;
 * **score** (hourly): the learned-normal detectors on hourly means (aggregation is
   pushed into the store: Flux ``aggregateWindow`` for InfluxDB);
-* **retrain** (daily): refit device models, save a new model version.
+* **retrain** (daily): refit device models, save a new model version; what technicians
+  found (dispatch's outcome labels) feeds back here.
 
 All jobs share one worker thread, so runs never overlap; each job has
 ``max_instances=1`` and ``coalesce=True``, so missed runs collapse into one. A
@@ -22,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,6 +38,7 @@ from detect.engine import Engine
 from detect.errors import NoModelError
 from detect.frame import HOUR_MS, SCATTER_AGGREGATES, Frame, with_scatter
 from detect.hunting import SCATTER_SIGNALS
+from detect.labels import read_labels
 from detect.normal import READ_SIGNALS, RUNNING_ONLY
 from detect.registry import ModelRegistry, ModelSet
 from detect.shard import Shard
@@ -65,8 +68,9 @@ class DetectRunner:
     def __init__(self, store: TelemetryStore, sink: FindingSink, settings: DetectSettings,
                  registry: ModelRegistry | None = None, engine: Engine | None = None,
                  shard: Shard = Shard(), clock: Clock = time.time,
-                 only: Sequence[str] | None = None) -> None:
+                 only: Sequence[str] | None = None, labels_path: Path | None = None) -> None:
         self.store, self.sink, self.settings = store, sink, settings
+        self.labels_path = labels_path  # what technicians found (dispatch.labels_path)
         self.only = set(only) if only is not None else None
         self.registry = registry or ModelRegistry(settings.models_dir)
         self.engine = engine or Engine()
@@ -204,19 +208,24 @@ class DetectRunner:
         return self._cycle("score", "model", now_ms)
 
     def retrain_cycle(self, now_ms: int | None = None) -> CycleReport:
-        """Refit every device's model; save a new version (the previous one stays)."""
+        """Refit every device's model; save a new version (the previous one stays).
+
+        Reads the outcome labels dispatch writes (``labels_path``) first: a device a
+        technician found sound is re-baselined (:func:`detect.training.retrain`)."""
         now = self._now_ms(now_ms)
         started = time.perf_counter()
         report = CycleReport("retrain", now, started=time.monotonic())
         policy = RetrainPolicy(train_days=self.settings.train_window / 86_400.0)
         prior = self.models.prior
         updated = dict(self.models.models)
+        labels = read_labels(self.labels_path)
         for device_id in self.devices():
             report.devices += 1
             try:
                 start = now - int(self.settings.train_window * 1000)
                 hourly = self._hourly(device_id, start, now, scatter=False)
-                model = retrain(hourly, now, updated.get(device_id), prior, policy)
+                model = retrain(hourly, now, updated.get(device_id), prior, policy,
+                                labels=labels.get(device_id, ()))
                 if model is not None:
                     updated[device_id] = model
             except Exception as exc:

@@ -10,18 +10,23 @@ it does not find abnormal, up to ``guard_days`` ago. A device with a recent find
 is not retrained at all (see :class:`RetrainPolicy`). And a refit replaces the current
 model only if it explains the ``guard_days`` it has not seen about as well
 (:func:`fits_as_well`): a few extreme hours can bend a whole normal out of shape.
+
+What technicians found feeds back (:mod:`detect.labels`): a confirmed fault's hours
+are never learnt, and a visit that found nothing wrong re-baselines the device on its
+recent history, so the misfit that raised the alarm becomes its normal.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from detect.errors import ModelError
 from detect.frame import DAY_MS, Frame, daily_means
+from detect.labels import Label, fault_spans, sound_since
 from detect.normal import FleetPrior, NormalModel, fit_normal
 
 
@@ -67,14 +72,25 @@ def healthy_rows(frame: Frame, model: NormalModel | None, max_z: float) -> Frame
 
 def retrain(hourly: Frame, now_ms: int, current: NormalModel | None, prior: FleetPrior | None,
             policy: RetrainPolicy = RetrainPolicy(),
-            last_finding_ms: int | None = None) -> NormalModel | None:
+            last_finding_ms: int | None = None,
+            labels: Sequence[Label] = ()) -> NormalModel | None:
     """A new model for ``hourly.device_id`` at ``now_ms``, or None when it should keep its own.
 
     None when: too little history, a recent finding, nothing new to learn, or a fit
-    that fails.
+    that fails. ``labels`` are what technicians found on this device
+    (:mod:`detect.labels`): hours of a confirmed fault are never learnt, and a visit
+    that found it sound since the baseline re-baselines it on its recent history.
     """
+    hourly = _outside(hourly, fault_spans(labels))
     if len(hourly) == 0:
         return None
+    if current is not None and current.baseline_ms and sound_since(labels, current.baseline_ms):
+        try:  # what it does now is its normal: the flagged days included
+            data = hourly.between(int(now_ms - policy.train_days * DAY_MS), now_ms)
+            return replace(fit_normal(data, now_ms, prior, current.version + 1),
+                           baseline_ms=now_ms)
+        except ModelError:
+            return None
     if last_finding_ms is not None and now_ms - last_finding_ms < policy.quiet_days * DAY_MS:
         return None
     history_days = (now_ms - int(hourly.times_ms[0])) / DAY_MS
@@ -107,6 +123,16 @@ def retrain(hourly: Frame, now_ms: int, current: NormalModel | None, prior: Flee
                     precision=current.precision)
     return model if fits_as_well(model, current, hourly.between(stop, now_ms),
                                  policy.worse_by) else None
+
+
+def _outside(frame: Frame, spans: Sequence[tuple[int, int]]) -> Frame:
+    """``frame`` without its rows inside any ``[start, end]`` span."""
+    if not spans or len(frame) == 0:
+        return frame
+    keep = np.ones(len(frame), dtype=bool)
+    for start, end in spans:
+        keep &= ~((frame.times_ms >= start) & (frame.times_ms <= end))
+    return _rows(frame, keep)
 
 
 def misfit(z: np.ndarray, times_ms: np.ndarray, day_sd: np.ndarray) -> float:

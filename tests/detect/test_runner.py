@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -108,6 +109,28 @@ def test_a_retrain_then_a_scoring_run_finds_the_failing_pump(stored: Stored,
     flagged = {f.device_id for f in sink.findings}
     assert flagged == {stored.ids[0]}, [(f.device_id, f.detector, f.signals) for f in sink.findings]
     assert any(f.diagnosis.fault == "compressor_wear" for f in sink.findings)
+
+
+def test_a_no_fault_found_visit_rebaselines_the_device_at_the_next_retrain(
+        embedded_winter: Stored, tmp_path: Path) -> None:
+    """Dispatch's labels file reaches the retrain: the device a technician found sound gets
+    a new baseline, fitted on its recent days; the others keep theirs."""
+    stored = embedded_winter
+    labels = tmp_path / "labels.jsonl"
+    runner = _runner(stored, tmp_path, labels_path=labels)
+    first = int((stored.end_s - 10 * 86_400) * 1000)
+    runner.retrain_cycle(now_ms=first)
+    before = dict(runner.models.models)
+    now = int(stored.end_s * 1000)
+    sound = {"device_id": stored.ids[0], "problem": "machine", "fault": "compressor_wear",
+             "label": "no_fault", "start_ms": now - 3 * 86_400_000, "end_ms": now - 3_600_000}
+    labels.write_text(json.dumps(sound) + "\n" + "not a label\n", encoding="utf-8")
+    report = runner.retrain_cycle(now_ms=now)
+    assert not report.failures
+    after = ModelRegistry(tmp_path / "models").load().models
+    assert after[stored.ids[0]].baseline_ms == now
+    assert after[stored.ids[0]].version == before[stored.ids[0]].version + 1
+    assert all(after[d].baseline_ms == before[d].baseline_ms for d in stored.ids[1:])
 
 
 def test_one_failing_device_never_stops_the_others(stored: Stored, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 
 from detect.drift import ResidualEwma
 from detect.frame import DAY_MS, Frame
+from detect.labels import Label
 from detect.normal import FleetPrior, fit_normal
 from detect.training import fits_as_well, healthy_rows, misfit, retrain
 
@@ -125,3 +126,39 @@ def test_hours_the_model_cannot_judge_are_kept_even_on_a_day_it_finds_abnormal(b
     novel = model.novel(mixed)
     assert set(mixed.times_ms[novel]) <= set(kept.times_ms)  # the cold hours all stay
     assert len(kept) < len(mixed)  # the judged hours of bad days still go
+
+
+def _ewma(model, window) -> float:  # type: ignore[no-untyped-def]
+    return float(ResidualEwma().score(replace(window, model=model, cache={}))[0].value)
+
+
+def test_a_visit_that_found_nothing_rebaselines_the_device(by_fault, make_window) -> None:  # type: ignore[no-untyped-def]
+    """The technician found the machine sound: what it does now is its normal, so the next
+    retrain learns the flagged days instead of raising the same alarm again."""
+    h = by_fault["compressor_wear"]  # here: a unit whose model misreads it, as far as we know
+    day21, day36 = h.start_ms + 21 * DAY_MS, h.start_ms + 36 * DAY_MS
+    first = retrain(h.hourly.between(h.start_ms, day21), day21, None, None)
+    assert first is not None
+    hourly = h.hourly.between(h.start_ms, day36)
+    sound = Label(h.device_id, "machine", "no_fault", h.start_ms + 30 * DAY_MS, day36 - DAY_MS)
+    model = retrain(hourly, day36, first, None, labels=[sound])
+    assert model is not None and model.baseline_ms == day36 and model.version == first.version + 1
+    window = make_window(h, 37)
+    assert _ewma(model, window) < 0.5 * _ewma(first, window)
+    # without the label, or with one that says nothing about the machine, it stays loud
+    for labels in ([], [replace(sound, problem="connectivity")], [replace(sound, label="cleared")]):
+        plain = retrain(hourly, day36, first, None, labels=labels) or first
+        assert plain.baseline_ms == day21 and _ewma(plain, window) >= 0.8 * _ewma(first, window)
+
+
+def test_the_hours_of_a_confirmed_fault_are_never_learnt(by_fault, make_window) -> None:  # type: ignore[no-untyped-def]
+    """A first baseline fitted after a repair leaves out the days the fault was there."""
+    h = by_fault["low_flow"]
+    day36 = h.start_ms + 36 * DAY_MS
+    hourly = h.hourly.between(h.start_ms, day36)
+    fixed = Label(h.device_id, "machine", "fault", h.start_ms + 20 * DAY_MS, day36)
+    clean = retrain(hourly, day36, None, None, labels=[fixed])
+    blind = retrain(hourly, day36, None, None)
+    assert clean is not None and blind is not None and clean.rows < blind.rows
+    window = make_window(h, 35)
+    assert _ewma(clean, window) > 2 * _ewma(blind, window)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from detect.labels import read_labels as detect_labels
 from dispatch import kpis
 from dispatch.dispatcher import Dispatcher
 from dispatch.feedback import TicketNotOpen, close_ticket, read_labels, suppressed
@@ -27,6 +28,10 @@ def test_outcomes_become_labels_detect_can_read(dispatcher: Dispatcher,
     assert labels["hp-0"]["fault"] == "refrigerant_leak"
     assert labels["hp-1"]["label"] == "no_fault" and labels["hp-1"]["fault"] == "compressor_wear"
     assert suppressed(path, "hp-1", "machine", NOW_MS + 2 * DAY_MS)
+    # detect reads the same file with its own reader (no import back along the pipeline)
+    seen = detect_labels(path)
+    assert seen["hp-1"][0].label == "no_fault" and seen["hp-1"][0].problem == "machine"
+    assert seen["hp-0"][0].label == "fault" and seen["hp-0"][0].start_ms == NOW_MS
     assert not suppressed(path, "hp-1", "machine", NOW_MS + 40 * DAY_MS)
     assert not suppressed(path, "hp-0", "machine", NOW_MS + 2 * DAY_MS)
 

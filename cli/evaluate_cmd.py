@@ -37,6 +37,15 @@ def evaluate(
         "embedded", "--store",
         help="embedded (a temporary SQLite file) or influxdb (the configured InfluxDB; "
              "use a scratch bucket: the run is written into it)."),
+    visit_days: float = typer.Option(
+        3.0, "--visit-days", min=0.25, max=60.0,
+        help="Each alarm is checked this many days later by a simulated technician who "
+             "finds what is really there; a check that finds nothing re-baselines the "
+             "device's model, as a no-fault-found ticket does live."),
+    feedback: bool = typer.Option(
+        True, "--feedback/--no-feedback",
+        help="Close the loop through technicians' outcomes (--no-feedback: detect never "
+             "hears back, as before planners close tickets)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON only."),
     chart: Path | None = typer.Option(
         None, "--chart", help="Where to write the chart (PNG) [default: forewarn-evaluate.png; "
@@ -48,7 +57,9 @@ def evaluate(
     customer noticed, lead time (median, 10th percentile), diagnosis and remedy
     accuracy; overall precision and false alarms per 1,000 device-months.
     Sudden electronic failures are unpredictable by design: reported, not counted
-    as predictable.
+    as predictable. The planner's side of the loop is simulated too: each alarm is
+    checked --visit-days later, and a check that finds nothing re-baselines the
+    device (the first alarm still counts as false).
 
     Example: forewarn evaluate --devices 300 --days 180 --seed 1
     """
@@ -82,8 +93,10 @@ def evaluate(
                 bar.update(tasks[stage], completed=done)
 
             try:
-                result = run_evaluation(store, devices, days, seed, fault_rate, interval,
-                                        config, progress=progress)
+                result = run_evaluation(
+                    store, devices, days, seed, fault_rate, interval, config,
+                    progress=progress,
+                    visit_after_ms=int(visit_days * DAY_MS) if feedback else None)
             except StoreError as exc:
                 fail(str(exc))
             finally:

@@ -33,8 +33,23 @@ from typing import Final
 log = logging.getLogger(__name__)
 
 KINDS: Final = ("fault", "no_fault", "cleared")
+#: The problems a device can have open at once (dispatch opens one ticket per problem).
+MACHINE: Final = "machine"
+SENSORS: Final = "sensors"
+CONNECTIVITY: Final = "connectivity"
+SENSOR_FAULTS: Final = frozenset({"sensor_drift", "sensor_stuck", "sensor_dropout"})
 #: Problems whose no-fault-found outcome re-baselines the model.
-REBASELINE: Final = ("machine", "sensors")
+REBASELINE: Final = (MACHINE, SENSORS)
+
+
+def problem_of(fault: str) -> str:
+    """The problem a diagnosed fault belongs to: a sensor's (checked remotely), a silent
+    device's, or the machine's (one visit fixes it)."""
+    if fault in SENSOR_FAULTS:
+        return SENSORS
+    if fault == "offline":
+        return CONNECTIVITY
+    return MACHINE
 
 
 class LabelError(ValueError):

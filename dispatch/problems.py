@@ -22,23 +22,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
 
 from detect.diagnosis import SIGNATURES, Diagnosis
+from detect.labels import CONNECTIVITY, MACHINE, SENSOR_FAULTS, SENSORS, problem_of
 
-MACHINE: Final = "machine"
-SENSORS: Final = "sensors"
-CONNECTIVITY: Final = "connectivity"
-SENSOR_FAULTS: Final = frozenset({"sensor_drift", "sensor_stuck", "sensor_dropout"})
+__all__ = ["CONNECTIVITY", "MACHINE", "SENSORS", "SENSOR_FAULTS", "OpenProblem", "Route",
+           "cleared", "problem_key", "route", "symptom_of"]
 
 
 def problem_key(diagnosis: Diagnosis) -> str:
-    """The problem a diagnosis belongs to: ``machine``, ``sensors`` or ``connectivity``."""
-    if diagnosis.fault in SENSOR_FAULTS:
-        return SENSORS
-    if diagnosis.fault == "offline":
-        return CONNECTIVITY
-    return MACHINE
+    """The problem a diagnosis belongs to: ``machine``, ``sensors`` or ``connectivity``
+    (shared with detect, which reads the outcome labels back per problem)."""
+    return problem_of(diagnosis.fault)
 
 
 def symptom_of(diagnosis: Diagnosis, machine_fault: str) -> bool:

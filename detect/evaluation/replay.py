@@ -21,9 +21,11 @@ import numpy as np
 from detect.cohort import climate_of, cohort_residuals
 from detect.detector import DeviceWindow
 from detect.engine import Engine
+from detect.evaluation.feedback import Technician
 from detect.findings import Finding
 from detect.frame import DAY_MS, HOUR_MS, SCATTER_AGGREGATES, Frame, downsample, with_scatter
 from detect.hunting import SCATTER_SIGNALS
+from detect.labels import Label
 from detect.normal import CHANNELS, RUNNING_ONLY, FleetPrior, NormalModel
 from detect.training import RetrainPolicy, fleet_prior, retrain
 from ingest.records import DeviceEvent
@@ -100,20 +102,31 @@ def residual_history(history: History, start_ms: int, stop_ms: int, config: Repl
 def replay_device(history: History, start_ms: int, stop_ms: int, engine: Engine,
                   config: ReplayConfig, prior: FleetPrior | None,
                   models: list[NormalModel] | None = None,
-                  cohort: Frame | None = None) -> list[Finding]:
-    """Every finding the engine makes for one device's history, step by step."""
+                  cohort: Frame | None = None,
+                  technician: Technician | None = None) -> list[Finding]:
+    """Every finding the engine makes for one device's history, step by step.
+
+    With a ``technician``, the loop is closed as live: a finding opens a ticket (later
+    findings join it until the check), the check's label reaches the retrain at the
+    next step, as the daily retrain would pick it up."""
     raw, hourly = history.raw, history.hourly
     event_times = np.array([e.ts_ms for e in history.events], dtype=np.int64)
     model: NormalModel | None = None
     last_train = -(10**18)
     last_model_finding: int | None = None
     findings: list[Finding] = []
+    labels: list[Label] = []
+    pending: Label | None = None  # the open ticket's outcome, known at its check
     lookback = int(config.score_lookback_days * DAY_MS)
     t = start_ms + config.step_ms
     while t <= stop_ms:
-        if t - last_train >= config.retrain_ms:
+        closed = pending is not None and pending.end_ms <= t
+        if closed and pending is not None:
+            labels.append(pending)
+            pending = None
+        if t - last_train >= config.retrain_ms or (closed and labels[-1].label == "no_fault"):
             new = retrain(hourly.between(start_ms, t), t, model, prior, config.policy,
-                          last_model_finding)
+                          last_model_finding, labels)
             if new is not None:
                 model = new
                 if models is not None and new.version == 1:
@@ -129,6 +142,8 @@ def replay_device(history: History, start_ms: int, stop_ms: int, engine: Engine,
         new_findings = engine.run(window)
         if any(f.detector in MODEL_DETECTORS for f in new_findings):
             last_model_finding = t
+        if technician is not None and pending is None and new_findings:
+            pending = technician.outcome(raw.device_id, new_findings[0].diagnosis.fault, t)
         findings.extend(new_findings)
         t += config.step_ms
     return findings
@@ -136,11 +151,13 @@ def replay_device(history: History, start_ms: int, stop_ms: int, engine: Engine,
 
 def replay(store: TelemetryStore, device_ids: Sequence[str], start_ms: int, stop_ms: int,
            engine: Engine, config: ReplayConfig = ReplayConfig(),
-           progress: Callable[[str, int, int], None] | None = None) -> list[Finding]:
+           progress: Callable[[str, int, int], None] | None = None,
+           technician: Technician | None = None) -> list[Finding]:
     """Replay every device (one failing device never stops the others).
 
     Two passes, as the live scoring cycle does within each run: first every device's
-    residuals (for the per-region cohort), then the detectors.
+    residuals (for the per-region cohort), then the detectors (with ``technician``,
+    closing the loop through outcome labels: see :func:`replay_device`).
     """
     n = len(device_ids)
     climates = {d: climate_of(m.doc if (m := store.latest_meta(d)) else None)
@@ -164,7 +181,8 @@ def replay(store: TelemetryStore, device_ids: Sequence[str], start_ms: int, stop
         try:
             history = load_history(store, device_id, start_ms, stop_ms)
             findings.extend(replay_device(history, start_ms, stop_ms, engine, config, prior,
-                                          first_models, cohorts.get(climates[device_id])))
+                                          first_models, cohorts.get(climates[device_id]),
+                                          technician))
         except Exception:
             log.exception("replay of device %s failed; continuing with the others", device_id)
         if progress:

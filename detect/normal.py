@@ -5,7 +5,8 @@ Two regressions, fitted on the device's own healthy hourly history with scikit-l
 
 * **health**: each health signal (pressures, temperatures, vibration, fan speed,
   flow, power, ...) from the operating conditions (outdoor temperature, supply
-  temperature, compressor speed), with quadratic terms. A cold snap moves the
+  temperature, compressor speed), with quadratic terms where they predict days the
+  fit did not see better than a straight line does. A cold snap moves the
   conditions and the prediction with them; a leak moves the residual. Defrosting
   is an operating state, not an input: its minutes are left out of every machine
   signal's hourly mean (``RUNNING_ONLY``). How much of an hour went to defrosting
@@ -225,31 +226,67 @@ def fit_normal(frame: Frame, now_ms: int, prior: FleetPrior | None = None,
                version: int = 1, alpha: float = 30.0) -> NormalModel:
     """Fit ``frame.device_id``'s normal on hourly means in ``frame`` (healthy history).
 
-    The day-to-day residual scale (``day_sd``, ``precision``) is measured out of sample:
-    on the last quarter of the days, under a model fitted on the rest, so it includes
-    the misfit a model shows on days it has not seen. Raises :class:`ModelError` with
-    fewer than ``MIN_ROWS`` running hours.
+    The last quarter of the days is held out once, under a model fitted on the rest, for
+    two things. **Which terms** each health signal gets: the quadratic terms in the
+    conditions are kept only for a signal they predict better on those unseen days (a
+    signal that follows the compressor speed alone, such as the fan's, only fits noise
+    with them, and that noise returns as misfit on a colder week). **How much a day
+    wobbles** (``day_sd``, ``precision``): measured on those days too, so it includes the
+    misfit a model shows on days it has not seen. Raises :class:`ModelError` with fewer
+    than ``MIN_ROWS`` running hours.
     """
     prior = prior or FleetPrior.flat()
-    model = _fit(frame, now_ms, prior, version, alpha)
-    scales = [model.residuals(frame)]
-    times = [frame.times_ms]
+    linear = np.zeros(len(HEALTH), dtype=bool)
+    held: tuple[np.ndarray, np.ndarray] | None = None
     if len(frame) and (now_ms - int(frame.times_ms[0])) >= 8 * DAY_MS:
         cut = int(now_ms - HOLDOUT * (now_ms - int(frame.times_ms[0])))
         cut -= cut % DAY_MS
         try:
-            early = _fit(frame.between(int(frame.times_ms[0]), cut), cut, prior, version, alpha)
-            late = frame.between(cut, now_ms)
-            scales.append(early.residuals(late))
-            times.append(late.times_ms)
+            head, late = frame.between(int(frame.times_ms[0]), cut), frame.between(cut, now_ms)
+            early = _fit(head, cut, prior, version, alpha)
+            simple = _fit(head, cut, prior, version, alpha, np.ones(len(HEALTH), dtype=bool))
+            linear = _simpler_predicts_better(early, simple, late)
+            early = _choose(early, simple, linear)
+            held = early.residuals(late), late.times_ms
         except ModelError:
             pass
+    model = _fit(frame, now_ms, prior, version, alpha, linear)
+    scales, times = [model.residuals(frame)], [frame.times_ms]
+    if held is not None:
+        scales.append(held[0])
+        times.append(held[1])
     day_sd, precision = _daily_scales(scales, times, now_ms)
     return replace(model, day_sd=day_sd, precision=precision)
 
 
+def _simpler_predicts_better(full: NormalModel, simple: NormalModel,
+                             late: Frame) -> np.ndarray:
+    """Per health signal: does the model without quadratic terms predict ``late`` (days
+    neither model saw) at least as well? Mean squared error in standardised units; a
+    signal with no scored hours keeps the quadratic terms."""
+    n = len(HEALTH)
+    errors = []
+    for model in (full, simple):
+        expected, observed = model._transformed(late)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            errors.append(np.nanmean(((observed - expected)[:, :n] / model.x_sd[_IDX][:n]) ** 2,
+                                     axis=0))
+    return np.asarray(np.nan_to_num(errors[1], nan=np.inf) <= np.nan_to_num(errors[0], nan=0.0))
+
+
+def _choose(full: NormalModel, simple: NormalModel, linear: np.ndarray) -> NormalModel:
+    """``full`` with the ``linear`` health signals' coefficients and scales from ``simple``
+    (each health signal is its own regression, so they combine row by row)."""
+    n = len(HEALTH)
+    z_sd = full.z_sd.copy()
+    z_sd[:n] = np.where(linear, simple.z_sd[:n], full.z_sd[:n])
+    return replace(full, health_coef=np.where(linear[:, None], simple.health_coef,
+                                              full.health_coef), z_sd=z_sd)
+
+
 def _fit(frame: Frame, now_ms: int, prior: FleetPrior, version: int,
-         alpha: float) -> NormalModel:
+         alpha: float, linear: np.ndarray | None = None) -> NormalModel:
     raw = _signals(frame)
     hz = raw[:, ALL_SIGNALS.index("compressor_hz")] if len(raw) else np.empty(0)
     cond_idx = [ALL_SIGNALS.index(c) for c in CONDITIONS]
@@ -268,7 +305,8 @@ def _fit(frame: Frame, now_ms: int, prior: FleetPrior, version: int,
     c_std = s[:, cond_idx]
     c_lo, c_hi = c_std.min(axis=0), c_std.max(axis=0)
     cond = _poly(c_std)
-    health = _fit_health(cond, s[:, [ALL_SIGNALS.index(h) for h in HEALTH]], prior, alpha)
+    health = _fit_health(cond, s[:, [ALL_SIGNALS.index(h) for h in HEALTH]], prior, alpha,
+                         np.zeros(len(HEALTH), dtype=bool) if linear is None else linear)
     filled = np.clip(np.where(np.isnan(s), 0.0, s), -CLIP, CLIP)
     sensor = _fit_sensors(filled, s, prior, alpha)
     n_ch = len(CHANNELS)
@@ -281,21 +319,27 @@ def _fit(frame: Frame, now_ms: int, prior: FleetPrior, version: int,
 
 
 def _fit_health(cond: np.ndarray, targets: np.ndarray, prior: FleetPrior,
-                alpha: float) -> np.ndarray:
-    """Every health signal from the conditions at once (one multi-output ridge), as a
-    correction to the prior; a signal the device does not send keeps the prior."""
-    coef = prior.health.copy()
+                alpha: float, linear: np.ndarray) -> np.ndarray:
+    """Every health signal from the conditions (a multi-output ridge), as a correction to
+    the prior; the ``linear`` signals from the linear terms only (their prior's quadratic
+    terms are zero). A signal the device does not send keeps the prior."""
+    base = prior.health.copy()
+    base[linear, len(CONDITIONS):] = 0.0
+    coef = base.copy()
     have = (~np.isnan(targets)).sum(axis=0) >= MIN_ROWS
     if not have.any():
         return coef
     rows = ~np.isnan(targets[:, have]).any(axis=1)
     if rows.sum() < MIN_ROWS:
         return coef
-    y = targets[rows][:, have] - cond[rows] @ prior.health[have].T
     from sklearn.linear_model import Ridge  # here, not at the top: keeps the CLI fast
 
-    fit = Ridge(alpha=alpha).fit(cond[rows], y)
-    coef[have] = prior.health[have] + fit.coef_
+    for group, terms in ((have & ~linear, _N_POLY), (have & linear, len(CONDITIONS))):
+        if not group.any():
+            continue
+        x = cond[rows][:, :terms]
+        y = targets[rows][:, group] - x @ base[group, :terms].T
+        coef[group, :terms] = base[group, :terms] + Ridge(alpha=alpha).fit(x, y).coef_
     return coef
 
 

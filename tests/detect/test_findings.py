@@ -48,9 +48,11 @@ def test_a_healthy_device_yields_no_findings(by_fault, make_window) -> None:  # 
 
 def test_a_model_finding_needs_two_runs_in_a_row_over_the_threshold(by_fault, make_window):  # type: ignore[no-untyped-def]
     """One run over the line is a wobble; the second run in a row makes it a finding."""
-    engine = Engine(agreement=1)
     h = by_fault["compressor_wear"]
-    assert engine.run(make_window(h, 35), "model") == []  # under the T² line
-    assert engine.run(make_window(h, 35.5), "model") == []  # over it once
-    assert engine.run(make_window(h, 35.75), "model")
-    assert engine.run(make_window(by_fault["none"], 35.75), "model") == []
+    steps = [34 + 0.25 * k for k in range(13)]  # the worn compressor crosses T² in here
+    first = next(d for d in steps if ALONE.run(make_window(h, d), "model"))
+    engine = Engine(agreement=1)
+    assert engine.run(make_window(h, first - 0.25), "model") == []  # under the line
+    assert engine.run(make_window(h, first), "model") == []  # over it once
+    assert engine.run(make_window(h, first + 0.25), "model")
+    assert engine.run(make_window(by_fault["none"], first + 0.25), "model") == []

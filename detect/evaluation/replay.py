@@ -120,11 +120,12 @@ def replay_device(history: History, start_ms: int, stop_ms: int, engine: Engine,
     lookback = int(config.score_lookback_days * DAY_MS)
     t = start_ms + config.step_ms
     while t <= stop_ms:
-        closed = pending is not None and pending.end_ms <= t
-        if closed and pending is not None:
-            labels.append(pending)
+        heard = pending if pending is not None and pending.end_ms <= t else None
+        if heard is not None:
+            labels.append(heard)
             pending = None
-        if t - last_train >= config.retrain_ms or (closed and labels[-1].label == "no_fault"):
+        if t - last_train >= config.retrain_ms or (heard is not None
+                                                   and heard.label == "no_fault"):
             new = retrain(hourly.between(start_ms, t), t, model, prior, config.policy,
                           last_model_finding, labels)
             if new is not None:

@@ -37,7 +37,10 @@ def detect(
     detect.quick_interval seconds, model scoring every detect.score_interval,
     retraining every detect.retrain_interval. Runs never overlap; missed runs
     coalesce; a failing device is logged and skipped. Models are versioned in
-    detect.models_dir; a retrain never removes the previous model.
+    detect.models_dir; a retrain never removes the previous model. Each retrain
+    reads what technicians found (dispatch.labels_path, written when a ticket
+    closes): a no-fault-found check re-baselines that device; a confirmed fault's
+    hours are never learnt as normal.
 
     Examples:
 

@@ -84,17 +84,15 @@ def retrain(hourly: Frame, now_ms: int, current: NormalModel | None, prior: Flee
     hourly = _outside(hourly, fault_spans(labels))
     if len(hourly) == 0:
         return None
-    if current is not None and current.baseline_ms and sound_since(labels, current.baseline_ms):
-        try:  # what it does now is its normal: the flagged days included
-            data = hourly.between(int(now_ms - policy.train_days * DAY_MS), now_ms)
-            return replace(fit_normal(data, now_ms, prior, current.version + 1),
-                           baseline_ms=now_ms)
-        except ModelError:
-            return None
-    if last_finding_ms is not None and now_ms - last_finding_ms < policy.quiet_days * DAY_MS:
+    # found sound since its baseline: what it does now is its normal, the flagged days
+    # included, so it gets a new baseline as a new device does (a finding does not wait)
+    sound = (current is not None and current.baseline_ms > 0
+             and sound_since(labels, current.baseline_ms) is not None)
+    if (not sound and last_finding_ms is not None
+            and now_ms - last_finding_ms < policy.quiet_days * DAY_MS):
         return None
     history_days = (now_ms - int(hourly.times_ms[0])) / DAY_MS
-    if current is None or current.baseline_ms == 0:
+    if current is None or current.baseline_ms == 0 or sound:
         version = 1 if current is None else current.version + 1
         data = hourly.between(int(now_ms - policy.train_days * DAY_MS), now_ms)
         try:

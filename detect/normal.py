@@ -262,16 +262,16 @@ def fit_normal(frame: Frame, now_ms: int, prior: FleetPrior | None = None,
 def _simpler_predicts_better(full: NormalModel, simple: NormalModel,
                              late: Frame) -> np.ndarray:
     """Per health signal: does the model without quadratic terms predict ``late`` (days
-    neither model saw) at least as well? Mean squared error in standardised units; a
-    signal with no scored hours keeps the quadratic terms."""
+    neither model saw) at least as well? Mean squared error (both models standardise
+    alike, so the raw errors compare as the standardised ones); a signal with no scored
+    hours keeps the quadratic terms."""
     n = len(HEALTH)
     errors = []
     for model in (full, simple):
         expected, observed = model._transformed(late)
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            errors.append(np.nanmean(((observed - expected)[:, :n] / model.x_sd[_IDX][:n]) ** 2,
-                                     axis=0))
+            errors.append(np.nanmean((observed - expected)[:, :n] ** 2, axis=0))
     return np.asarray(np.nan_to_num(errors[1], nan=np.inf) <= np.nan_to_num(errors[0], nan=0.0))
 
 

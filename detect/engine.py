@@ -27,6 +27,9 @@ from detect.ttf import FailureWindow, time_to_failure
 PERSISTENCE = {"residual_ewma": 2, "residual_cusum": 2, "residual_t2": 2, "sensor_drift": 2,
                "superheat_hunting": 2}
 VOTERS = ("residual_ewma", "residual_cusum", "residual_t2")
+#: Detectors that judge a device against its model: after one of their findings the
+#: retrain waits (:attr:`detect.training.RetrainPolicy.quiet_days`), so a fault is not learnt.
+MODEL_DETECTORS = frozenset({*VOTERS, "sensor_drift"})
 
 
 def default_detectors(silence_after_s: float = 1800.0) -> list[Detector]:

@@ -34,7 +34,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from config import DetectSettings
 from detect.cohort import climate_of, cohort_residuals
 from detect.detector import Cadence, DeviceWindow
-from detect.engine import Engine
+from detect.engine import MODEL_DETECTORS, Engine
 from detect.errors import NoModelError
 from detect.frame import HOUR_MS, SCATTER_AGGREGATES, Frame, with_scatter
 from detect.hunting import SCATTER_SIGNALS
@@ -76,6 +76,9 @@ class DetectRunner:
         self.engine = engine or Engine()
         self.shard, self.clock = shard, clock
         self.reports: list[CycleReport] = []
+        #: when each device last had a model finding: its retrain waits the quiet period
+        #: after it, as the replay's does (kept in memory: a restart forgets it)
+        self.last_model_finding: dict[str, int] = {}
         self._scheduler: BackgroundScheduler | None = None
         try:
             self.models = self.registry.load()
@@ -159,6 +162,8 @@ class DetectRunner:
                 if region in cohorts:
                     window = replace(window, cohort=cohorts[region], cache={})
                 findings = self.engine.run(window, cadence)
+                if any(f.detector in MODEL_DETECTORS for f in findings):
+                    self.last_model_finding[device_id] = now
                 self.sink.put(findings)
                 report.findings += len(findings)
             except Exception as exc:
@@ -225,7 +230,8 @@ class DetectRunner:
                 start = now - int(self.settings.train_window * 1000)
                 hourly = self._hourly(device_id, start, now, scatter=False)
                 model = retrain(hourly, now, updated.get(device_id), prior, policy,
-                                labels=labels.get(device_id, ()))
+                                self.last_model_finding.get(device_id),
+                                labels.get(device_id, ()))
                 if model is not None:
                     updated[device_id] = model
             except Exception as exc:

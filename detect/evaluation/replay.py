@@ -20,7 +20,7 @@ import numpy as np
 
 from detect.cohort import climate_of, cohort_residuals
 from detect.detector import DeviceWindow
-from detect.engine import Engine
+from detect.engine import MODEL_DETECTORS, Engine
 from detect.evaluation.feedback import Technician
 from detect.findings import Finding
 from detect.frame import DAY_MS, HOUR_MS, SCATTER_AGGREGATES, Frame, downsample, with_scatter
@@ -32,7 +32,6 @@ from ingest.records import DeviceEvent
 from ingest.store.base import TelemetryStore
 
 log = logging.getLogger(__name__)
-MODEL_DETECTORS = frozenset({"residual_ewma", "residual_cusum", "residual_t2", "sensor_drift"})
 
 
 @dataclass(frozen=True)

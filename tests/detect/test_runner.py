@@ -6,7 +6,7 @@ import itertools
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +109,25 @@ def test_a_retrain_then_a_scoring_run_finds_the_failing_pump(stored: Stored,
     flagged = {f.device_id for f in sink.findings}
     assert flagged == {stored.ids[0]}, [(f.device_id, f.detector, f.signals) for f in sink.findings]
     assert any(f.diagnosis.fault == "compressor_wear" for f in sink.findings)
+
+
+def test_after_a_model_finding_the_retrain_waits_as_the_replay_does(
+        embedded_winter: Stored, tmp_path: Path) -> None:
+    """The quiet period after a finding holds live too: the flagged pump's next retrain
+    does not learn its fault, though every device here is due a new baseline (their
+    models are made provisional, so any retrain would fit one)."""
+    stored = embedded_winter
+    runner = _runner(stored, tmp_path, engine=Engine(agreement=1))
+    runner.retrain_cycle(now_ms=int((stored.end_s - 10 * 86_400) * 1000))
+    runner.score_cycle(now_ms=int((stored.end_s - 3600) * 1000))
+    runner.score_cycle()
+    now = int(stored.end_s * 1000)
+    assert runner.last_model_finding == {stored.ids[0]: now}
+    runner.models.models = {d: replace(m, baseline_ms=0) for d, m in runner.models.models.items()}
+    runner.retrain_cycle(now_ms=now)
+    after = runner.models.models
+    assert after[stored.ids[0]].version == 1 and after[stored.ids[0]].baseline_ms == 0
+    assert all(after[d].version == 2 and after[d].baseline_ms == now for d in stored.ids[1:])
 
 
 def test_a_no_fault_found_visit_rebaselines_the_device_at_the_next_retrain(

@@ -5,7 +5,8 @@ not a van, so these detectors name the sensor rather than a mechanical fault.
   while the unit runs: a live sensor always wobbles a little.
 * :class:`SensorDropout` -- a signal missing from readings that carry the others.
 * :class:`SensorDrift` -- a sensor's consistency residual (the sensor against
-  what the *other* signals say it should read) trending steadily one way.
+  what the *other* signals say it should read) trending steadily one way, beyond
+  what the weather explains.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Final
 import numpy as np
 
 from detect.detector import Cadence, DeviceWindow, Evidence, Score
-from detect.frame import HOUR_MS
+from detect.frame import HOUR_MS, daily_means
 from detect.normal import CHANNELS
-from detect.residuals import residuals
+from detect.residuals import MIN_DAY_HOURS, Residuals, residuals
 
 #: Sensors that can fail on their own (the device contract's measured temperatures,
 #: pressures and flow).
@@ -91,8 +92,19 @@ class SensorDropout:
 
 @dataclass(frozen=True)
 class SensorDrift:
-    """Steady trend of a sensor's consistency residual: total drift over the lookback, in
-    usual-daily-wobble units, counted only when the trend explains the movement (R² >= 0.6).
+    """Steady trend of a sensor's consistency residual beyond the weather: total drift over
+    the lookback, in usual-daily-wobble units, counted only when the trend explains the
+    movement the outdoor temperature leaves (partial R² >= 0.6).
+
+    A consistency model is a line fitted on the days it saw; as the season moves on, how
+    two sensors relate shifts with the weather, and that misfit trends too (spring warms
+    day by day). It follows the outdoor temperature, cold day and mild day alike; a
+    drifting sensor follows the calendar. So each day's mean residual is fitted on the day
+    *and* the day's mean outdoor temperature, and only the day's own part counts. On the
+    tuning fleets every healthy unit's seasonal trend fell under half the threshold, and
+    the drifting sensors were found as early (see the README's Detect section).
+    The outdoor sensor's own residual is fitted on the outdoor temperature the other
+    signals imply, not on its own reading.
     """
 
     lookback_days: int = 14
@@ -107,15 +119,14 @@ class SensorDrift:
             return []
         daily = res.daily(window.now_ms, self.lookback_days)
         cols = [c for c, ch in enumerate(CHANNELS) if ch.startswith("sensor:")]
-        slope, r2, n = _trends(daily[:, cols])
+        weather = _outdoor(res, window.now_ms, self.lookback_days, cols)
+        slope, r2, n = _trends(daily[:, cols], weather)
         total = np.abs(slope) * (self.lookback_days - 1)
         ok = (r2 >= self.min_r2) & (n >= self.lookback_days // 2)
-        best, best_ch, best_slope = 0.0, "", 0.0
-        if ok.any():
-            i = int(np.argmax(np.where(ok, total, -1.0)))
-            best, best_ch, best_slope = float(total[i]), CHANNELS[cols[i]], float(slope[i])
-        if not best_ch:
+        if not ok.any():
             return []
+        i = int(np.argmax(np.where(ok, total, -1.0)))
+        best, best_ch, best_slope = float(total[i]), CHANNELS[cols[i]], float(slope[i])
         sensor = best_ch.split(":", 1)[1]
         return [Score(self.name, window.device_id, window.now_ms, best, (sensor,),
                       {best_ch: best_slope * self.lookback_days},
@@ -123,18 +134,39 @@ class SensorDrift:
                       lambda: res.evidence([best_ch]))]
 
 
-def _trends(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Least-squares slope, R² and point count of each column of ``y`` (NaN skipped)."""
-    x = np.arange(len(y), dtype=float)[:, None] * np.ones((1, y.shape[1]))
-    ok = ~np.isnan(y)
+_OUTDOOR: Final = CHANNELS.index("sensor:outdoor_temp")
+
+
+def _outdoor(res: Residuals, now_ms: int, days: int, cols: list[int]) -> np.ndarray:
+    """Daily mean outdoor temperature over the scored hours, one column per channel of
+    ``cols``: as read, except for the outdoor sensor's own channel, which gets what the
+    other signals say it should read."""
+    seen, implied = (daily_means(res.times_ms, a[:, [_OUTDOOR]], now_ms, days, MIN_DAY_HOURS)[:, 0]
+                     for a in (res.observed, res.expected))
+    return np.column_stack([implied if c == _OUTDOOR else seen for c in cols])
+
+
+def _trends(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per column of ``y`` (rows are days, NaN skipped): the slope per row and its partial
+    R² in a least-squares fit of ``y`` on the row index and a covariate ``x`` (same shape),
+    and the point count. Frisch-Waugh: the index and ``y`` less their regressions on ``x``.
+    A column whose ``x`` does not vary is fitted on the index alone."""
+    t = np.arange(len(y), dtype=float)[:, None] * np.ones((1, y.shape[1]))
+    ok = ~np.isnan(y) & ~np.isnan(x)
     n = ok.sum(axis=0)
     safe_n = np.maximum(n, 1)
-    xm = np.where(ok, x, 0.0).sum(axis=0) / safe_n
-    ym = np.where(ok, y, 0.0).sum(axis=0) / safe_n
-    dx = np.where(ok, x - xm, 0.0)
-    dy = np.where(ok, y - ym, 0.0)
-    sxx, syy, sxy = (dx**2).sum(axis=0), (dy**2).sum(axis=0), (dx * dy).sum(axis=0)
+
+    def centred(a: np.ndarray) -> np.ndarray:
+        return np.where(ok, a - np.where(ok, a, 0.0).sum(axis=0) / safe_n, 0.0)
+
+    dt, dy, dx = centred(t), centred(y), centred(x)
+    sxx = (dx**2).sum(axis=0)
+    varies = sxx > 1e-9
+    safe = np.where(varies, sxx, 1.0)
+    dt = dt - np.where(varies, (dx * dt).sum(axis=0) / safe, 0.0) * dx
+    dy = dy - np.where(varies, (dx * dy).sum(axis=0) / safe, 0.0) * dx
+    stt, syy, sty = (dt**2).sum(axis=0), (dy**2).sum(axis=0), (dt * dy).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        slope = np.where(sxx > 0, sxy / sxx, 0.0)
-        r2 = np.where((sxx > 0) & (syy > 0), sxy**2 / (sxx * syy), 0.0)
+        slope = np.where(stt > 1e-9, sty / stt, 0.0)
+        r2 = np.where((stt > 1e-9) & (syy > 0), sty**2 / (stt * syy), 0.0)
     return slope, r2, n

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from detect.detector import DeviceWindow
 from detect.diagnosis import diagnose
 from detect.frame import HOUR_MS, Frame
-from detect.sensors import SensorDrift, SensorDropout, StuckSensor
+from detect.sensors import SensorDrift, SensorDropout, StuckSensor, _trends
 
 NOW = 1_800_000_000_000
 
@@ -49,3 +50,19 @@ def test_a_drifting_sensor_trends_against_the_other_signals(by_fault, make_windo
     scores = SensorDrift().score(make_window(by_fault["sensor_drift"], 37))
     healthy = SensorDrift().score(make_window(by_fault["none"], 37))
     assert scores and scores[0].value > max([s.value for s in healthy], default=0.0)
+
+
+def test_a_trend_that_follows_the_weather_is_not_a_drift() -> None:
+    """Spring warms day by day, and a consistency misfit that follows the outdoor
+    temperature trends with it; a drifting sensor trends whatever the weather does."""
+    rng = np.random.default_rng(3)
+    day = np.arange(14.0)
+    outdoor = -5.0 + 0.6 * day + rng.normal(0.0, 1.2, 14)  # warming, with weather systems
+    misfit = 0.8 * outdoor + rng.normal(0.0, 0.3, 14)
+    drift = 0.5 * day + rng.normal(0.0, 0.3, 14)
+    y = np.column_stack([misfit, drift])
+    slope, r2, n = _trends(y, np.column_stack([outdoor, outdoor]))
+    assert np.corrcoef(day, misfit)[0, 1] ** 2 > 0.6  # on the calendar alone it is one
+    assert r2[0] < 0.3 and abs(slope[0]) < 0.1
+    assert r2[1] > 0.9 and slope[1] == pytest.approx(0.5, abs=0.05)
+    assert n.tolist() == [14, 14]

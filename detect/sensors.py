@@ -101,10 +101,10 @@ class SensorDrift:
     day by day). It follows the outdoor temperature, cold day and mild day alike; a
     drifting sensor follows the calendar. So each day's mean residual is fitted on the day
     *and* the day's mean outdoor temperature, and only the day's own part counts. On the
-    tuning fleets every healthy unit's seasonal trend fell under half the threshold, and
-    the drifting sensors were found as early (see the README's Detect section).
-    The outdoor sensor's own residual is fitted on the outdoor temperature the other
-    signals imply, not on its own reading.
+    nine study fleets the highest score of a unit before any fault, two runs in a row, fell
+    from 87 to 48 (the threshold is 60); see the README's Detect section. The outdoor
+    sensor's own residual is fitted on the outdoor temperature the other signals imply,
+    not on its own reading.
     """
 
     lookback_days: int = 14

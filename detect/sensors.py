@@ -141,8 +141,8 @@ def _outdoor(res: Residuals, now_ms: int, days: int, cols: list[int]) -> np.ndar
     """Daily mean outdoor temperature over the scored hours, one column per channel of
     ``cols``: as read, except for the outdoor sensor's own channel, which gets what the
     other signals say it should read."""
-    seen, implied = (daily_means(res.times_ms, a[:, [_OUTDOOR]], now_ms, days, MIN_DAY_HOURS)[:, 0]
-                     for a in (res.observed, res.expected))
+    both = np.column_stack([res.observed[:, _OUTDOOR], res.expected[:, _OUTDOOR]])
+    seen, implied = daily_means(res.times_ms, both, now_ms, days, MIN_DAY_HOURS).T
     return np.column_stack([implied if c == _OUTDOOR else seen for c in cols])
 
 
@@ -151,7 +151,7 @@ def _trends(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     R² in a least-squares fit of ``y`` on the row index and a covariate ``x`` (same shape),
     and the point count. Frisch-Waugh: the index and ``y`` less their regressions on ``x``.
     A column whose ``x`` does not vary is fitted on the index alone."""
-    t = np.arange(len(y), dtype=float)[:, None] * np.ones((1, y.shape[1]))
+    t = np.arange(len(y), dtype=float)[:, None]
     ok = ~np.isnan(y) & ~np.isnan(x)
     n = ok.sum(axis=0)
     safe_n = np.maximum(n, 1)

@@ -5,7 +5,9 @@ from the run's start, so a forecast can be derived from the weather that will
 really happen, plus an error that grows with lead time. Temperature is
 
     annual mean + seasonal cycle + daily cycle + slow anomaly (weather systems,
-    Ornstein-Uhlenbeck, tau 3.5 d) + fast anomaly (tau 8 h) + cold snaps
+    Ornstein-Uhlenbeck, tau 3.5 d) + fast anomaly (tau 8 h) + cold snap
+
+(the deepest of the cold snaps under way: overlapping snaps do not add up)
 
 and relative humidity follows the season (humid winters), the day (dry
 afternoons) and its own anomaly. Values between the hours are interpolated.
@@ -116,8 +118,10 @@ class Weather:
                     self._snaps[c].append((t, length * HOUR, dep))
                 self._snaps[c] = [sn for sn in self._snaps[c] if t < sn[0] + sn[1]]
                 for begin, length_s, dep in self._snaps[c]:
+                    # snaps that overlap are one cold air mass: the deepest sets the cold
+                    # (summed, two could take Luleå below -50 °C, past Sweden's record)
                     ramp = min(1.0, (t - begin) / (18 * HOUR), (begin + length_s - t) / (18 * HOUR))
-                    snap[c] -= dep * max(0.0, ramp)
+                    snap[c] = min(snap[c], -dep * max(0.0, ramp))
             daily = np.cos(2 * np.pi * (float(local_hour(t)) - 15.0) / 24.0)
             temp[:, k] = (self._mean + self._amp * s + self._daily * (0.5 + 0.5 * summer) * daily
                           + self._slow + self._fast + snap)

@@ -73,3 +73,17 @@ def test_forecasts_follow_the_real_weather_with_an_error_that_grows_with_lead() 
     again = w.forecast(0, JAN_1_2026 + 3 * DAY, hours=48)
     assert np.array_equal(again.temp, w.forecast(0, JAN_1_2026 + 3 * DAY, hours=48).temp)
     assert again.min_temp(24) <= again.temp[:24].max()
+
+
+def test_overlapping_cold_snaps_do_not_add_up() -> None:
+    """Snaps that overlap are one cold air mass, as deep as the deepest of them; summed,
+    two overlapping snaps took simulated Luleå to -54 °C, past Sweden's record (-52.6 °C)."""
+    from dataclasses import replace
+    snappy = replace(CLIMATES["oslo"], cold_snaps_per_winter=400.0, anomaly_sd=0.0,
+                     daily_amplitude=0.0)
+    w = Weather([snappy], JAN_1_2026, 3)
+    temp = np.array([w.at(t)[0][0] for t in JAN_1_2026 + np.arange(0, 60 * 24) * HOUR])
+    deepest = 1.4 * snappy.cold_snap_depth  # the deepest snap a draw can give
+    coldest_season = snappy.annual_mean - snappy.seasonal_amplitude
+    assert temp.min() > coldest_season - deepest - 5.0  # 5 K: the fast anomaly's 5 sigma
+    assert temp.min() < coldest_season - 0.8 * deepest  # snaps there are, and deep

@@ -66,6 +66,16 @@ class Engine:
     #: five fleets studied (seeds 3, 7, 11, 5, 13) 2 took false alarms from 0-8.5 to 0-2.8
     #: per 1,000 device-months at the same early catches (see the README's Detect section).
     sensor_margin: float = 2.0
+    #: ... and the sensor it names must itself drift: its consistency residual trending, beyond
+    #: the weather, by at least ``sensor_trend`` usual daily wobbles over the sensor-drift
+    #: lookback, with a partial R² of at least ``sensor_trend_r2`` (as scored by
+    #: ``trend_detector``). A misfit's offset is steady; a drifting sensor's grows. On the nine
+    #: study fleets this took false-alarm episodes from 9 to 7 with the same early catches and
+    #: sensor faults found (see the README's Detect section). A step the trend detector did
+    #: not score is judged by the margin alone.
+    sensor_trend: float = 5.0
+    sensor_trend_r2: float = 0.3
+    trend_detector: str = "sensor_drift"
     _streak: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -98,11 +108,13 @@ class Engine:
              diagnoses: Sequence[Diagnosis] | None = None) -> list[Score]:
         """The decision: of one device's ``scores`` of a step (every score the detectors of
         ``cadence`` gave), those over their threshold (a vote naming a sensor over
-        ``sensor_margin`` times it), with enough voters agreeing, whose detector has now
-        been over its threshold long enough. Advances the device's streaks.
+        ``sensor_margin`` times it, and that sensor trending), with enough voters agreeing,
+        whose detector has now been over its threshold long enough. Advances the device's
+        streaks.
 
-        Only detector names, values, the step's cadence and each score's diagnosis matter
-        (``diagnoses``, one per score, default to :meth:`diagnosis` of each), so recorded
+        Only detector names, values, the step's cadence, each score's diagnosis
+        (``diagnoses``, one per score, default to :meth:`diagnosis` of each) and the trend
+        detector's ``details["trends"]`` matter, so recorded
         scores can be re-decided at other settings (:mod:`detect.evaluation.tuning`).
         """
         over = self._credible(scores, decide(scores, self.thresholds), diagnoses)
@@ -121,18 +133,35 @@ class Engine:
 
     def _credible(self, scores: Sequence[Score], over: list[Score],
                   diagnoses: Sequence[Diagnosis] | None) -> list[Score]:
-        """Drop the votes over their threshold that name a sensor but are under the margin."""
-        doubtful = [s for s in over if s.detector in self.voters
-                    and s.value < self.sensor_margin * self.thresholds[s.detector]]
-        if not doubtful:
+        """Drop the votes over their threshold that name a sensor but are under the margin,
+        or whose sensor does not trend (:attr:`sensor_trend`)."""
+        votes = [s for s in over if s.detector in self.voters]
+        if not votes:
             return over
         if diagnoses is None:
             signature = self.signature(scores)
-            diagnosed = {id(s): self.diagnosis(s, signature) for s in doubtful}
+            diagnosed = {id(s): self.diagnosis(s, signature) for s in votes}
         else:
             diagnosed = {id(s): d for s, d in zip(scores, diagnoses, strict=True)}
-        remote = {id(s) for s in doubtful if diagnosed[id(s)].remedy == "remote_check"}
-        return [s for s in over if id(s) not in remote]
+        trends = self.trends(scores)
+
+        def doubtful(s: Score) -> bool:
+            diag = diagnosed[id(s)]
+            if diag.remedy != "remote_check":
+                return False
+            if s.value < self.sensor_margin * self.thresholds[s.detector]:
+                return True
+            if trends is None:
+                return False
+            total, r2 = trends.get(str(diag.sensor), (0.0, 0.0))
+            return abs(total) < self.sensor_trend or r2 < self.sensor_trend_r2
+
+        return [s for s in over if not (s.detector in self.voters and doubtful(s))]
+
+    def trends(self, scores: Sequence[Score]) -> Mapping[str, tuple[float, float]] | None:
+        """Each sensor's (trend, partial R²), if the trend detector scored this step."""
+        return next((s.details["trends"] for s in scores
+                     if s.detector == self.trend_detector and "trends" in s.details), None)
 
     def _agreed(self, fired: list[Score]) -> list[Score]:
         """Residual detectors see the same residuals differently (a level, a sum, a joint

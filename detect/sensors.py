@@ -105,6 +105,11 @@ class SensorDrift:
     from 87 to 48 (the threshold is 60); see the README's Detect section. The outdoor
     sensor's own residual is fitted on the outdoor temperature the other signals imply,
     not on its own reading.
+
+    Every score also carries each sensor's trend, ``details["trends"][sensor] =
+    (signed total drift, partial R²)``, even when none is convincing (a score of 0 then):
+    the engine asks it whether a residual vote that names a sensor shows that sensor
+    drifting (:attr:`detect.engine.Engine.sensor_trend`).
     """
 
     lookback_days: int = 14
@@ -121,16 +126,20 @@ class SensorDrift:
         cols = [c for c, ch in enumerate(CHANNELS) if ch.startswith("sensor:")]
         weather = _outdoor(res, window.now_ms, self.lookback_days, cols)
         slope, r2, n = _trends(daily[:, cols], weather)
-        total = np.abs(slope) * (self.lookback_days - 1)
+        signed = slope * (self.lookback_days - 1)
+        total = np.abs(signed)
+        trends = {CHANNELS[c].split(":", 1)[1]: (round(float(signed[k]), 3), round(float(r2[k]), 3))
+                  for k, c in enumerate(cols)}
         ok = (r2 >= self.min_r2) & (n >= self.lookback_days // 2)
         if not ok.any():
-            return []
+            return [Score(self.name, window.device_id, window.now_ms, 0.0, (), {},
+                          {"trends": trends})]
         i = int(np.argmax(np.where(ok, total, -1.0)))
         best, best_ch, best_slope = float(total[i]), CHANNELS[cols[i]], float(slope[i])
         sensor = best_ch.split(":", 1)[1]
         return [Score(self.name, window.device_id, window.now_ms, best, (sensor,),
                       {best_ch: best_slope * self.lookback_days},
-                      {"sensor": sensor, "slope_per_day": round(best_slope, 3)},
+                      {"sensor": sensor, "slope_per_day": round(best_slope, 3), "trends": trends},
                       lambda: res.evidence([best_ch]))]
 
 

@@ -73,6 +73,9 @@ class Recording:
     steps: list[Step] = field(default_factory=list)
     #: the engine's ``sensor_margin`` (recordings made before it had one used none)
     sensor_margin: float = 1.0
+    #: the engine's ``sensor_trend`` and ``sensor_trend_r2`` (recordings made before it had
+    #: them kept no trends, so a re-decision of those goes by the margin alone)
+    sensor_trend: tuple[float, float] = (5.0, 0.3)
 
     @property
     def records(self) -> int:
@@ -87,18 +90,32 @@ class RecordingEngine(Engine):
         self.recording = Recording(floor, dict(self.thresholds), dict(self.persistence),
                                    self.agreement, tuple(self.voters),
                                    tuple((d.name, d.cadence) for d in self.detectors),
-                                   sensor_margin=self.sensor_margin)
+                                   sensor_margin=self.sensor_margin,
+                                   sensor_trend=(self.sensor_trend, self.sensor_trend_r2))
 
     def run(self, window: DeviceWindow, cadence: Cadence | None = None) -> list[Finding]:
         scores = self.scores(window, cadence)
         floor = self.recording.floor
         signature = self.signature(scores)
-        kept = tuple(
+        kept = [
             Recorded(Score(s.detector, s.device_id, s.ts_ms, s.value, s.signals),
                      self.diagnosis(s, signature))
             for s in scores
-            if s.detector in self.thresholds and s.value >= floor * self.thresholds[s.detector])
-        self.recording.steps.append(Step(window.device_id, window.now_ms, cadence, kept))
+            if s.detector in self.thresholds and s.value >= floor * self.thresholds[s.detector]
+            and s.detector != self.trend_detector]
+        named = {str(r.diagnosis.sensor) for r in kept if r.score.detector in self.voters
+                 and r.diagnosis.remedy == "remote_check"}
+        trends = self.trends(scores)
+        for s in scores:
+            if s.detector == self.trend_detector and s.detector in self.thresholds and (
+                    s.value >= floor * self.thresholds[s.detector] or (named and trends)):
+                # the trend of a sensor a vote names (all a re-decision reads of them)
+                details = {"trends": {k: v for k, v in trends.items() if k in named}} if (
+                    named and trends) else {}
+                kept.append(Recorded(Score(s.detector, s.device_id, s.ts_ms, s.value,
+                                           s.signals, details=details),
+                                     self.diagnosis(s, signature)))
+        self.recording.steps.append(Step(window.device_id, window.now_ms, cadence, tuple(kept)))
         return self.findings(window, scores, cadence)
 
 
@@ -133,7 +150,9 @@ def redecide(recording: Recording, thresholds: Mapping[str, float] | None = None
                     voters=recording.voters,
                     agreement=recording.agreement if agreement is None else agreement,
                     sensor_margin=(recording.sensor_margin if sensor_margin is None
-                                   else sensor_margin))
+                                   else sensor_margin),
+                    sensor_trend=recording.sensor_trend[0],
+                    sensor_trend_r2=recording.sensor_trend[1])
     findings: list[Finding] = []
     quiet: dict[str, Cadence | None] = {}  # devices whose last step recorded nothing, by cadence
     for step in recording.steps:

@@ -64,3 +64,32 @@ def test_given_diagnoses_decide_instead_of_the_shifts() -> None:
 
 def test_a_margin_of_one_is_the_plain_threshold() -> None:
     assert len(_step(Engine(persistence={}, sensor_margin=1.0), 1.2, SENSOR)) == 2
+
+
+def _trend(sensor: str, total: float, r2: float = 0.9) -> Score:
+    """The sensor-drift detector's step: under its threshold, with one sensor's trend."""
+    return Score("sensor_drift", "hp-1", 0, 0.0, (), {}, {"trends": {sensor: (total, r2)}})
+
+
+def test_a_vote_that_names_a_sensor_needs_that_sensor_to_trend() -> None:
+    """Over the margin, a vote naming a sensor still needs the sensor itself drifting beyond
+    the weather: a misfit's offset is steady, a drifting sensor's grows. A machine fault's
+    votes need no trend."""
+    engine = Engine(persistence={})
+    assert (engine.sensor_trend, engine.sensor_trend_r2) == (5.0, 0.3)
+    votes = [Score(d, "hp-1", 0, 2.5 * engine.thresholds[d], (), SENSOR)
+             for d in ("residual_ewma", "residual_t2")]
+    assert engine.fire("hp-1", [*votes, _trend("supply_temp", 2.0)], "model") == []
+    assert engine.fire("hp-1", [*votes, _trend("supply_temp", 8.0, r2=0.1)], "model") == []
+    assert engine.fire("hp-1", [*votes, _trend("return_temp", 8.0)], "model") == []
+    assert len(engine.fire("hp-1", [*votes, _trend("supply_temp", 8.0)], "model")) == 2
+    leak = [Score(d, "hp-1", 0, 1.2 * engine.thresholds[d], (), LEAK)
+            for d in ("residual_ewma", "residual_t2")]
+    assert len(engine.fire("hp-1", [*leak, _trend("supply_temp", 0.0)], "model")) == 2
+
+
+def test_without_the_trend_detectors_score_the_margin_decides() -> None:
+    """A step the sensor-drift detector did not score (too few days) goes by the margin."""
+    engine = Engine(persistence={})
+    assert len(_step(engine, 2.5, SENSOR)) == 2
+    assert len(_step(Engine(persistence={}, sensor_trend=1e9), 2.5, SENSOR)) == 2

@@ -8,6 +8,7 @@ import pytest
 from detect.detector import DeviceWindow
 from detect.diagnosis import diagnose
 from detect.frame import HOUR_MS, Frame
+from detect.normal import CHANNELS
 from detect.sensors import SensorDrift, SensorDropout, StuckSensor, _trends
 
 NOW = 1_800_000_000_000
@@ -50,6 +51,13 @@ def test_a_drifting_sensor_trends_against_the_other_signals(by_fault, make_windo
     scores = SensorDrift().score(make_window(by_fault["sensor_drift"], 37))
     healthy = SensorDrift().score(make_window(by_fault["none"], 37))
     assert scores and scores[0].value > max([s.value for s in healthy], default=0.0)
+    # every score carries each sensor's trend (the engine asks it about a vote's sensor)
+    [drift] = scores
+    total, r2 = drift.details["trends"][drift.details["sensor"]]
+    assert abs(total) == pytest.approx(drift.value, abs=1e-3) and r2 >= SensorDrift().min_r2
+    for score in (drift, *healthy):
+        assert set(score.details["trends"]) == {
+            c.split(":", 1)[1] for c in CHANNELS if c.startswith("sensor:")}
 
 
 def test_a_trend_that_follows_the_weather_is_not_a_drift() -> None:

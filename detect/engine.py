@@ -70,9 +70,9 @@ class Engine:
     #: the weather, by at least ``sensor_trend`` usual daily wobbles over the sensor-drift
     #: lookback, with a partial R² of at least ``sensor_trend_r2`` (as scored by
     #: ``trend_detector``). A misfit's offset is steady; a drifting sensor's grows. On the nine
-    #: study fleets this took false-alarm episodes from 9 to 7 with the same early catches and
-    #: sensor faults found (see the README's Detect section). A step the trend detector did
-    #: not score is judged by the margin alone.
+    #: study fleets this took false-alarm episodes from 9 to 7 (4 to 3 once their weather was
+    #: re-simulated) with the same early catches and sensor faults found (see the README's
+    #: Detect section). A step the trend detector did not score is judged by the margin alone.
     sensor_trend: float = 5.0
     sensor_trend_r2: float = 0.3
     trend_detector: str = "sensor_drift"

@@ -103,18 +103,22 @@ class RecordingEngine(Engine):
             for s in scores
             if s.detector in self.thresholds and s.value >= floor * self.thresholds[s.detector]
             and s.detector != self.trend_detector]
+        # The trend detector's score is kept, under the floor too, when a vote names a
+        # sensor, with that sensor's trend: all a re-decision reads of its trends.
         named = {str(r.diagnosis.sensor) for r in kept if r.score.detector in self.voters
                  and r.diagnosis.remedy == "remote_check"}
-        trends = self.trends(scores)
+        trends = self.trends(scores) if named else None
         for s in scores:
-            if s.detector == self.trend_detector and s.detector in self.thresholds and (
-                    s.value >= floor * self.thresholds[s.detector] or (named and trends)):
-                # the trend of a sensor a vote names (all a re-decision reads of them)
-                details = {"trends": {k: v for k, v in trends.items() if k in named}} if (
-                    named and trends) else {}
-                kept.append(Recorded(Score(s.detector, s.device_id, s.ts_ms, s.value,
-                                           s.signals, details=details),
-                                     self.diagnosis(s, signature)))
+            if s.detector != self.trend_detector or s.detector not in self.thresholds:
+                continue
+            if trends is not None:
+                details = {"trends": {k: v for k, v in trends.items() if k in named}}
+            elif s.value >= floor * self.thresholds[s.detector]:
+                details = {}
+            else:
+                continue
+            kept.append(Recorded(Score(s.detector, s.device_id, s.ts_ms, s.value, s.signals,
+                                       details=details), self.diagnosis(s, signature)))
         self.recording.steps.append(Step(window.device_id, window.now_ms, cadence, tuple(kept)))
         return self.findings(window, scores, cadence)
 

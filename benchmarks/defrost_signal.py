@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import pickle
 import sys
 import warnings
 from collections import defaultdict
@@ -42,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rich.progress import Progress
 
 from detect.evaluation.replay import load_history
-from detect.evaluation.simulate import SimulatedRun, simulate_into
+from detect.evaluation.simulate import SimulatedRun, cached_simulation
 from detect.frame import DAY_MS
 from ingest.store import EmbeddedStore
 from simulators.ground_truth import FaultRecord, parse_iso
@@ -160,26 +159,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.devices < 1 or args.days < 25:
         parser.error("need at least 1 device and 25 days (20 days of defrosts are learnt)")
-    args.cache.mkdir(parents=True, exist_ok=True)
-    stem = args.cache / f"{args.devices}x{args.days:g}-seed{args.seed}"
-    db, run_file = Path(f"{stem}.sqlite"), Path(f"{stem}-run.pkl")
-    if not (run_file.exists() and db.exists()):
-        db.unlink(missing_ok=True)
-        run_file.unlink(missing_ok=True)
-    store = EmbeddedStore(db)
-    try:
-        with Progress(transient=True) as progress:
-            if run_file.exists():
-                run: SimulatedRun = pickle.loads(run_file.read_bytes())
-            else:
-                task = progress.add_task("simulate", total=None)
-                run = simulate_into(store, args.devices, args.days, args.seed,
-                                    progress=lambda k, n: progress.update(task, completed=k,
-                                                                          total=n))
-                run_file.write_bytes(pickle.dumps(run))
+    with Progress(transient=True) as progress:
+        task = progress.add_task("simulate", total=None)
+        store, run = cached_simulation(
+            args.cache, args.devices, args.days, args.seed,
+            lambda k, n: progress.update(task, completed=k, total=n))
+        progress.remove_task(task)
+        try:
             out = study(store, run, progress)
-    finally:
-        store.close()
+        finally:
+            store.close()
     values = [i["value_48h_ahead"] for i in out["iced"]]
     beyond = sum(1 for v in values if v is not None and v <= args.threshold)
     out["iced_beyond_threshold_48h_ahead"] = beyond

@@ -46,9 +46,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from detect.engine import Engine
-from detect.evaluation.simulate import SimulatedRun, simulate_into
+from detect.evaluation.simulate import cached_simulation
 from detect.evaluation.tuning import DEFAULT_FLOOR, GridRow, TuningFleet, grid, record
-from ingest.store import EmbeddedStore
 
 #: grid option -> detector
 DETECTORS = {"ewma": "residual_ewma", "cusum": "residual_cusum", "t2": "residual_t2",
@@ -79,10 +78,7 @@ _ints = _listed(int, "integers")
 def fleet(devices: int, days: float, seed: int, floor: float, cache: Path, fresh: bool,
           bar: Progress) -> tuple[TuningFleet, bool]:
     """The recorded fleet, from the cache when it has it; and whether it came from there."""
-    cache.mkdir(parents=True, exist_ok=True)
-    stem = cache / f"{devices}x{days:g}-seed{seed}"
-    db, run_file, rec_file = (Path(f"{stem}.sqlite"), Path(f"{stem}-run.pkl"),
-                              Path(f"{stem}-recording.pkl"))
+    rec_file = cache / f"{devices}x{days:g}-seed{seed}-recording.pkl"  # beside the fleet's store
     if rec_file.exists() and not fresh:
         cached: TuningFleet = pickle.loads(rec_file.read_bytes())
         if cached.recording.floor <= floor:
@@ -95,17 +91,9 @@ def fleet(devices: int, days: float, seed: int, floor: float, cache: Path, fresh
             tasks[name] = bar.add_task(name, total=total)
         bar.update(tasks[name], completed=done)
 
-    if not (run_file.exists() and db.exists()):  # no run file: the simulation did not finish
-        db.unlink(missing_ok=True)
-        run_file.unlink(missing_ok=True)
-    store = EmbeddedStore(db)
+    store, run = cached_simulation(cache, devices, days, seed,
+                                   lambda k, n: progress("simulate", k, n))
     try:
-        if run_file.exists():
-            run: SimulatedRun = pickle.loads(run_file.read_bytes())
-        else:
-            run = simulate_into(store, devices, days, seed,
-                                progress=lambda k, n: progress("simulate", k, n))
-            run_file.write_bytes(pickle.dumps(run))
         recorded = record(store, run, floor, progress=progress)
     finally:
         store.close()

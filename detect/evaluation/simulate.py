@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from ingest.store import EmbeddedStore
 from ingest.store.base import TelemetryStore
 from simulators.backfill import backfill_store
 from simulators.fleet import Fleet
@@ -50,3 +53,29 @@ def simulate_into(store: TelemetryStore, devices: int, days: float, seed: int,
     last_s = start_s + (steps - 1) * interval_s
     return SimulatedRun(fleet.ground_truth(last_s), ids, round(start_s * 1000),
                         round((last_s + interval_s) * 1000), interval_s)
+
+
+def cached_simulation(cache: Path, devices: int, days: float, seed: int,
+                      progress: Callable[[int, int], None] | None = None
+                      ) -> tuple[EmbeddedStore, SimulatedRun]:
+    """The fleet :func:`simulate_into` an embedded store kept under ``cache``
+    (``{devices}x{days}-seed{seed}.sqlite``, its run beside it as ``-run.pkl``), simulated on
+    first use. A store without its run file (a simulation that did not finish) is simulated
+    again. The caller closes the store; study scripts share fleets through it."""
+    cache.mkdir(parents=True, exist_ok=True)
+    stem = cache / f"{devices}x{days:g}-seed{seed}"
+    db, run_file = Path(f"{stem}.sqlite"), Path(f"{stem}-run.pkl")
+    if not (run_file.exists() and db.exists()):
+        db.unlink(missing_ok=True)
+        run_file.unlink(missing_ok=True)
+    store = EmbeddedStore(db)
+    try:
+        if run_file.exists():
+            run: SimulatedRun = pickle.loads(run_file.read_bytes())
+            return store, run
+        run = simulate_into(store, devices, days, seed, progress=progress)
+    except BaseException:
+        store.close()
+        raise
+    run_file.write_bytes(pickle.dumps(run))
+    return store, run

@@ -38,6 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from rich.console import Console
 from rich.progress import Progress
 
 from detect.evaluation.replay import load_history
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.devices < 1 or args.days < 25:
         parser.error("need at least 1 device and 25 days (20 days of defrosts are learnt)")
-    with Progress(transient=True) as progress:
+    with Progress(console=Console(stderr=True), transient=True) as progress:  # stdout: results
         task = progress.add_task("simulate", total=None)
         store, run = cached_simulation(
             args.cache, args.devices, args.days, args.seed,

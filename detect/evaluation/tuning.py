@@ -75,7 +75,7 @@ class Recording:
     sensor_margin: float = 1.0
     #: the engine's ``sensor_trend`` and ``sensor_trend_r2`` (recordings made before it had
     #: them kept no trends, so a re-decision of those goes by the margin alone)
-    sensor_trend: tuple[float, float] = (5.0, 0.3)
+    sensor_trend: tuple[float, float] = (Engine.sensor_trend, Engine.sensor_trend_r2)
 
     @property
     def records(self) -> int:
@@ -103,24 +103,31 @@ class RecordingEngine(Engine):
             for s in scores
             if s.detector in self.thresholds and s.value >= floor * self.thresholds[s.detector]
             and s.detector != self.trend_detector]
-        # The trend detector's score is kept, under the floor too, when a vote names a
-        # sensor, with that sensor's trend: all a re-decision reads of its trends.
+        trend = self._trend_record(scores, kept, signature)
+        if trend is not None:
+            kept.append(trend)
+        self.recording.steps.append(Step(window.device_id, window.now_ms, cadence, tuple(kept)))
+        return self.findings(window, scores, cadence)
+
+    def _trend_record(self, scores: Sequence[Score], kept: Sequence[Recorded],
+                      signature: Mapping[str, float] | None) -> Recorded | None:
+        """The trend detector's score as recorded: when a kept vote names a sensor, under the
+        floor too, with that sensor's trend (all a re-decision reads of its trends);
+        otherwise like any score."""
+        trend = next((s for s in scores if s.detector == self.trend_detector), None)
+        if trend is None or trend.detector not in self.thresholds:
+            return None
         named = {str(r.diagnosis.sensor) for r in kept if r.score.detector in self.voters
                  and r.diagnosis.remedy == "remote_check"}
         trends = self.trends(scores) if named else None
-        for s in scores:
-            if s.detector != self.trend_detector or s.detector not in self.thresholds:
-                continue
-            if trends is not None:
-                details = {"trends": {k: v for k, v in trends.items() if k in named}}
-            elif s.value >= floor * self.thresholds[s.detector]:
-                details = {}
-            else:
-                continue
-            kept.append(Recorded(Score(s.detector, s.device_id, s.ts_ms, s.value, s.signals,
-                                       details=details), self.diagnosis(s, signature)))
-        self.recording.steps.append(Step(window.device_id, window.now_ms, cadence, tuple(kept)))
-        return self.findings(window, scores, cadence)
+        if trends is not None:
+            details = {"trends": {k: v for k, v in trends.items() if k in named}}
+        elif trend.value >= self.recording.floor * self.thresholds[trend.detector]:
+            details = {}
+        else:
+            return None
+        return Recorded(Score(trend.detector, trend.device_id, trend.ts_ms, trend.value,
+                              trend.signals, details=details), self.diagnosis(trend, signature))
 
 
 @dataclass(frozen=True)

@@ -123,20 +123,19 @@ class SensorDrift:
         if res is None:
             return []
         daily = res.daily(window.now_ms, self.lookback_days)
-        cols = [c for c, ch in enumerate(CHANNELS) if ch.startswith("sensor:")]
-        weather = _outdoor(res, window.now_ms, self.lookback_days, cols)
-        slope, r2, n = _trends(daily[:, cols], weather)
+        weather = _outdoor(res, window.now_ms, self.lookback_days, _SENSOR_COLS)
+        slope, r2, n = _trends(daily[:, _SENSOR_COLS], weather)
         signed = slope * (self.lookback_days - 1)
         total = np.abs(signed)
-        trends = {CHANNELS[c].split(":", 1)[1]: (round(float(signed[k]), 3), round(float(r2[k]), 3))
-                  for k, c in enumerate(cols)}
+        trends = {name: (round(float(t), 3), round(float(q), 3))
+                  for name, t, q in zip(_SENSORS, signed, r2, strict=True)}
         ok = (r2 >= self.min_r2) & (n >= self.lookback_days // 2)
         if not ok.any():
             return [Score(self.name, window.device_id, window.now_ms, 0.0, (), {},
                           {"trends": trends})]
         i = int(np.argmax(np.where(ok, total, -1.0)))
-        best, best_ch, best_slope = float(total[i]), CHANNELS[cols[i]], float(slope[i])
-        sensor = best_ch.split(":", 1)[1]
+        best, best_ch, best_slope = float(total[i]), CHANNELS[_SENSOR_COLS[i]], float(slope[i])
+        sensor = _SENSORS[i]
         return [Score(self.name, window.device_id, window.now_ms, best, (sensor,),
                       {best_ch: best_slope * self.lookback_days},
                       {"sensor": sensor, "slope_per_day": round(best_slope, 3), "trends": trends},
@@ -144,6 +143,9 @@ class SensorDrift:
 
 
 _OUTDOOR: Final = CHANNELS.index("sensor:outdoor_temp")
+#: the sensor-consistency channels (``sensor:<name>``) and the sensor each one is about
+_SENSOR_COLS: Final = [c for c, ch in enumerate(CHANNELS) if ch.startswith("sensor:")]
+_SENSORS: Final = tuple(CHANNELS[c].split(":", 1)[1] for c in _SENSOR_COLS)
 
 
 def _outdoor(res: Residuals, now_ms: int, days: int, cols: list[int]) -> np.ndarray:

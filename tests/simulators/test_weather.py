@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from simulators.climate import CLIMATES
@@ -78,7 +80,6 @@ def test_forecasts_follow_the_real_weather_with_an_error_that_grows_with_lead() 
 def test_overlapping_cold_snaps_do_not_add_up() -> None:
     """Snaps that overlap are one cold air mass, as deep as the deepest of them; summed,
     two overlapping snaps took simulated Luleå to -54 °C, past Sweden's record (-52.6 °C)."""
-    from dataclasses import replace
     snappy = replace(CLIMATES["oslo"], cold_snaps_per_winter=400.0, anomaly_sd=0.0,
                      daily_amplitude=0.0)
     w = Weather([snappy], JAN_1_2026, 3)

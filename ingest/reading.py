@@ -56,3 +56,17 @@ def running_rows(compressor_hz: np.ndarray, defrost: np.ndarray) -> np.ndarray:
     """:func:`running` for columns of readings (NaN: the signal was not sent)."""
     return ((np.nan_to_num(compressor_hz) >= RUNNING_HZ)
             & (np.nan_to_num(defrost) == 0.0))
+
+
+def after_defrost_rows(compressor_hz: np.ndarray, defrost: np.ndarray) -> np.ndarray:
+    """The first running reading after each defrost, for columns of one device's readings in
+    time order: running (:func:`running_rows`), and the reading before it was defrosting.
+
+    The evaporator is as clean as it gets then: a healthy coil has just shed its frost,
+    while ice a defrost failed to melt shows in the evaporating pressure (see
+    :mod:`detect.defrost`).
+    """
+    if len(defrost) == 0:
+        return np.zeros(0, dtype=bool)
+    was = np.r_[False, np.nan_to_num(defrost[:-1]) > 0]
+    return was & running_rows(compressor_hz, defrost)

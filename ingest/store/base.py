@@ -18,6 +18,7 @@ from ingest.reading import Reading
 from ingest.records import Batch, DeviceEvent, DeviceMeta, DeviceStatus
 
 __all__ = [
+    "AFTER_DEFROST_LOOKBACK_MS",
     "DeviceSummary",
     "SignalFrame",
     "StoreRejected",
@@ -93,6 +94,11 @@ def window_aggregate(values: np.ndarray, starts: np.ndarray, aggregate: Aggregat
     return np.where(counts > 0, agg, np.nan)
 
 
+#: How far before a window :meth:`TelemetryStore.read_fleet_after_defrost` looks for the
+#: reading before its first one: a defrost that ended at the window's start still counts.
+AFTER_DEFROST_LOOKBACK_MS: Final = 15 * 60_000
+
+
 def window_start(ts_ms: int, every_ms: int) -> int:
     """The start of the ``every_ms`` window (aligned to the epoch) that holds ``ts_ms``."""
     return ts_ms - ts_ms % every_ms
@@ -161,6 +167,23 @@ class TelemetryStore(Protocol):
         """:meth:`read_fleet_signals` with each of ``aggregates``, by aggregate: what a
         store can read in one pass (the embedded store reads and parses the readings once
         for all of them) is read once."""
+        ...
+
+    def read_fleet_after_defrost(self, start_ms: int, stop_ms: int, signals: Sequence[str],
+                                 device_ids: Sequence[str] | None = None
+                                 ) -> dict[str, SignalFrame]:
+        """The first running reading after each defrost, for many devices in one go, by
+        device id (:func:`ingest.reading.after_defrost_rows`).
+
+        Each device's readings in ``[start_ms, stop_ms)`` (all devices with data, or only
+        ``device_ids``) that are running (:func:`ingest.reading.running`: a missing
+        ``compressor_hz`` or ``defrost`` counts as 0) while the device's reading before
+        them, in time, was defrosting (``defrost > 0``). One row per such reading, at its
+        own time, with the raw values of ``signals`` (a column for each, ``None`` where the
+        reading has no value). The reading before ``start_ms`` is looked for up to
+        :data:`AFTER_DEFROST_LOOKBACK_MS` earlier, so a defrost that ended right at
+        ``start_ms`` counts. Devices without such a reading are left out.
+        """
         ...
 
     def count_readings(self, start_ms: int, stop_ms: int, device_id: str | None = None) -> int:

@@ -20,10 +20,11 @@ import numpy as np
 import orjson
 
 from ingest.errors import StoreUnavailable
-from ingest.reading import Reading, check_running_only, running_rows
+from ingest.reading import Reading, after_defrost_rows, check_running_only, running_rows
 from ingest.records import Batch, DeviceEvent, DeviceMeta, DeviceStatus
 from ingest.sqlite import open_db
 from ingest.store.base import (
+    AFTER_DEFROST_LOOKBACK_MS,
     Aggregate,
     DeviceSummary,
     SignalFrame,
@@ -167,6 +168,25 @@ class EmbeddedStore:
                         out[aggregate][device] = frame
         return out
 
+    def read_fleet_after_defrost(self, start_ms: int, stop_ms: int, signals: Sequence[str],
+                                 device_ids: Sequence[str] | None = None
+                                 ) -> dict[str, SignalFrame]:
+        names = list(dict.fromkeys(signals))
+        only = set(device_ids) if device_ids is not None else None
+        if only is not None and not only:
+            return {}
+        rows = self._rows("SELECT device_id, ts_ms, signals FROM readings "
+                          "WHERE ts_ms >= ? AND ts_ms < ? ORDER BY device_id, ts_ms",
+                          (start_ms - AFTER_DEFROST_LOOKBACK_MS, stop_ms))
+        out = {}
+        for device, group in groupby(rows, key=itemgetter(0)):
+            if only is None or device in only:
+                frame = _after_defrost(device, [(ts, doc) for _, ts, doc in group], start_ms,
+                                       names)
+                if len(frame):
+                    out[device] = frame
+        return out
+
     def count_readings(self, start_ms: int, stop_ms: int, device_id: str | None = None) -> int:
         sql = "SELECT COUNT(*) FROM readings WHERE ts_ms >= ? AND ts_ms < ?"
         args: list[Any] = [start_ms, stop_ms]
@@ -220,6 +240,20 @@ def _frame(device_id: str, rows: Sequence[tuple[int, Any]], every_ms: int | None
     (each reading on its own without ``every_ms``), those in ``running_only`` over running
     readings only; windows without any wanted value are left out."""
     return _frames(device_id, rows, every_ms, signals, running_only, (aggregate,))[aggregate]
+
+
+def _after_defrost(device_id: str, rows: Sequence[tuple[int, Any]], start_ms: int,
+                   names: Sequence[str]) -> SignalFrame:
+    """The rows at or after ``start_ms`` among ``(ts_ms, signals JSON)`` rows of one device,
+    in time order, that are the first running reading after a defrost, with ``names``."""
+    docs = [orjson.loads(doc) for _, doc in rows]
+    state = np.array([[d.get("compressor_hz", math.nan), d.get("defrost", math.nan)]
+                      for d in docs], dtype=float).reshape(len(docs), 2)
+    ts = np.fromiter((t for t, _ in rows), dtype=np.int64, count=len(rows))
+    keep = np.flatnonzero(after_defrost_rows(state[:, 0], state[:, 1]) & (ts >= start_ms))
+    columns: dict[str, list[float | None]] = {
+        n: [None if (v := docs[i].get(n)) is None else float(v) for i in keep] for n in names}
+    return SignalFrame(device_id, ts[keep].tolist(), columns)
 
 
 def _frames(device_id: str, rows: Sequence[tuple[int, Any]], every_ms: int | None,

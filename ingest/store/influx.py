@@ -25,9 +25,10 @@ from influxdb_client.service.write_service import WriteService
 from config import InfluxSettings
 from ingest import lineproto
 from ingest.errors import StoreRejected, StoreUnavailable
-from ingest.reading import CONTEXT, Reading, check_running_only
+from ingest.reading import CONTEXT, RUNNING_HZ, Reading, check_running_only
 from ingest.records import Batch, DeviceEvent, DeviceMeta, DeviceStatus
 from ingest.store.base import (
+    AFTER_DEFROST_LOOKBACK_MS,
     Aggregate,
     DeviceSummary,
     SignalFrame,
@@ -193,17 +194,74 @@ class InfluxStore:
                   '  |> pivot(rowKey: ["_time", "device_id"], columnKey: ["_field"], '
                   'valueColumn: "_value")\n'
                   '  |> group()')
-        params: dict[str, str | int] = {"bucket": self.bucket, **self._range(start_ms, stop_ms)}
-        text = _PARAM.sub(lambda m: _literal(params[m.group(1)]), flux)
+        return _fleet_frames(self._query_csv(flux, **self._range(start_ms, stop_ms)), only)
+
+    def _query_csv(self, flux: str, **params: str | int) -> bytes:
+        """:meth:`_query`, answered as plain CSV (see :data:`_CSV`)."""
+        values = {"bucket": self.bucket, **params}
+        text = _PARAM.sub(lambda m: _literal(values[m.group(1)]), flux)
         try:
             response = self._queries.query_raw(text, dialect=_CSV)
-            body = response.data if hasattr(response, "data") else response.read()
+            body: bytes = response.data if hasattr(response, "data") else response.read()
         except ApiException as exc:
             raise self._translate(exc) from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise StoreUnavailable(f"InfluxDB at {self.settings.url} cannot be reached: "
                                    f"{exc}") from exc
-        return _fleet_frames(body, only)
+        return body
+
+    def read_fleet_after_defrost(self, start_ms: int, stop_ms: int, signals: Sequence[str],
+                                 device_ids: Sequence[str] | None = None
+                                 ) -> dict[str, SignalFrame]:
+        """One Flux query for the whole fleet; only the qualifying readings come back.
+
+        Per device (a group of its own), its readings in time order as rows (``pivot``):
+        ``seq`` (every reading has one, so a reading without any of the wanted fields still
+        counts as the previous one), ``defrost``, ``compressor_hz`` and ``signals``. Whether
+        a row is defrosting (1 or 0) then steps by -1 (``difference``) exactly from a
+        defrosting reading to one that is not; of those, the running ones are kept.
+        """
+        names = list(dict.fromkeys(signals))
+        _signal_names(names)
+        only = sorted(set(device_ids)) if device_ids is not None else None
+        if only is not None and not only:
+            return {}
+        devices = ""
+        if only is not None and len(only) <= _FLUX_SET_MAX:
+            # Equality on the tag, not contains(): only that is filtered in storage.
+            devices = (" and (" + " or ".join(f"r.device_id == {_literal(d)}" for d in only)
+                       + ")")
+        fields = " or ".join(f'r._field == "{n}"' for n in _signal_names(
+            {"compressor_hz", "defrost", *names}.difference(_NOT_SIGNALS)))
+        # The reading markers (seq, an integer) as floats, like the signals: pivot wants
+        # one type. Each branch has a single filter, so both are read in storage (a second
+        # filter in a union branch is not, and trips over the other fields' types). The
+        # pivoted rows come in the order first seen, hence the sort.
+        telemetry = ('from(bucket: params.bucket)\n'
+                     '      |> range(start: time(v: params.start), stop: time(v: params.stop))\n'
+                     f'      |> filter(fn: (r) => r._measurement == "telemetry"{devices} and ')
+        kept = ", ".join(f'"{c}"' for c in ["_time", "device_id", *names]
+                         if c not in _NOT_SIGNALS)
+        flux = ('union(tables: [\n'
+                f'    {telemetry}r._field == "seq")\n'
+                '      |> toFloat(),\n'
+                f'    {telemetry}({fields}))])\n'
+                '  |> group(columns: ["device_id"])\n'
+                '  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")\n'
+                '  |> sort(columns: ["_time"])\n'
+                '  |> map(fn: (r) => ({r with _defrosting: '
+                'if exists r.defrost and r.defrost > 0.0 then 1 else 0}))\n'
+                '  |> difference(columns: ["_defrosting"])\n'
+                '  |> filter(fn: (r) => r._defrosting == -1)\n'  # first: cheap, leaves few
+                '  |> filter(fn: (r) => r._time >= time(v: params.since)'
+                f' and r.compressor_hz >= {float(RUNNING_HZ)!r}'
+                ' and (not exists r.defrost or r.defrost == 0.0))\n'
+                f'  |> keep(columns: [{kept}])\n'
+                '  |> group()')
+        body = self._query_csv(flux, **self._range(start_ms - AFTER_DEFROST_LOOKBACK_MS,
+                                                   stop_ms),
+                               since=start_ms * 1_000_000)
+        return _fleet_frames(body, only, names)
 
     def read_fleet_aggregates(self, start_ms: int, stop_ms: int, every_ms: int,
                               aggregates: Sequence[Aggregate],
@@ -285,8 +343,11 @@ _FLUX_SET_MAX: Final = 200
 _CSV: Final = Dialect(header=True, annotations=[], delimiter=",", comment_prefix="#")
 
 
-def _fleet_frames(body: bytes, only: list[str] | None) -> dict[str, SignalFrame]:
-    """Pivoted CSV (``_time, device_id, <signals>``) into one frame per device."""
+def _fleet_frames(body: bytes, only: list[str] | None,
+                  names: Sequence[str] | None = None) -> dict[str, SignalFrame]:
+    """Pivoted CSV (``_time, device_id, <signals>``) into one frame per device: a column
+    for each signal with a value, or, given ``names``, exactly those (all ``None`` for one
+    without)."""
     import io
 
     import numpy as np
@@ -301,15 +362,16 @@ def _fleet_frames(body: bytes, only: list[str] | None) -> dict[str, SignalFrame]
         table = table[table["device_id"].isin(only)]
     stamps = pd.to_datetime(table["_time"], utc=True, format="ISO8601").dt.tz_localize(None)
     times = stamps.to_numpy().astype("datetime64[ms]").astype(np.int64)
-    names = sorted(c for c in table.columns if c not in ("_time", "device_id"))
-    values = table[names].to_numpy(dtype=float)
+    columns = (sorted(c for c in table.columns if c not in ("_time", "device_id"))
+               if names is None else list(names))
+    values = table.reindex(columns=columns).to_numpy(dtype=float)
     out = {}
     for device, idx in table.groupby("device_id", sort=True).indices.items():
         order = idx[np.argsort(times[idx], kind="stable")]
         cols = {}
-        for k, name in enumerate(names):
+        for k, name in enumerate(columns):
             col = values[order, k]
-            if not np.isnan(col).all():
+            if names is not None or not np.isnan(col).all():
                 cols[name] = [None if v != v else v for v in col.tolist()]
         out[str(device)] = SignalFrame(str(device), times[order].tolist(), cols)
     return out

@@ -7,13 +7,14 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from config import Settings
 from ingest.errors import StoreUnavailable
-from ingest.reading import Reading
+from ingest.reading import Reading, after_defrost_rows
 from ingest.records import Batch, DeviceEvent, DeviceMeta, DeviceStatus
-from ingest.store import EmbeddedStore, InfluxStore, TelemetryStore
+from ingest.store import EmbeddedStore, InfluxStore, SignalFrame, TelemetryStore
 from services.process import free_port
 
 MINUTE = 60_000
@@ -188,6 +189,91 @@ def test_a_fleet_read_gives_each_device_its_downsampled_frame(store: TelemetrySt
         assert frames[d] == store.read_signals(d, base, base + 3 * MINUTE, ["power_w"],
                                                every_ms=MINUTE)
     assert frames[devices[1]].column("power_w") == pytest.approx([3.0, 11.0])
+
+
+def test_after_defrost_reads_the_first_running_reading_after_each_defrost(
+        store: TelemetryStore, device: str, base: int) -> None:
+    """Raw rows, not windows: each running reading whose previous reading was defrosting,
+    with the wanted signals' values exactly as sent; a missing defrost counts as 0, a
+    missing compressor speed as stopped. The same rows as ingest.reading.after_defrost_rows."""
+    rows: list[dict[str, float]] = [
+        {"compressor_hz": 40.0, "defrost": 0.0, "low_pressure": 3.0},    # running
+        {"compressor_hz": 40.0, "defrost": 1.0, "low_pressure": 2.0},    # defrost ...
+        {"compressor_hz": 38.0, "defrost": 1.0, "low_pressure": 2.1},    # ... of 2 readings
+        {"compressor_hz": 42.0, "defrost": 0.0, "low_pressure": 0.1 + 0.2,
+         "outdoor_temp": -3.2},                                          # YES
+        {"compressor_hz": 41.0, "defrost": 0.0, "low_pressure": 2.6},    # running again: no
+        {"compressor_hz": 40.0, "defrost": 2.0, "low_pressure": 2.0},    # defrost
+        {"compressor_hz": 0.0, "defrost": 0.0, "low_pressure": 4.0},     # idle after it: no
+        {"compressor_hz": 40.0, "defrost": 0.0, "low_pressure": 2.7},    # after idle: no
+        {"compressor_hz": 40.0, "defrost": 1.0},                         # defrost
+        {"compressor_hz": 45.0, "low_pressure": 1.5e-7},                 # no defrost sent: YES
+        {"defrost": 1.0},                                                # defrost, no hz
+        {"outdoor_temp": 1.0},                                           # no hz (stopped): no
+        {"compressor_hz": 40.0, "defrost": 0.0, "low_pressure": 2.8},    # after that: no
+        {"compressor_hz": 30.0, "defrost": 0.5},                         # defrost
+        {"compressor_hz": 4.9, "defrost": 0.0, "low_pressure": 5.0},     # below running: no
+        {"compressor_hz": 40.0, "defrost": 1.0},                         # defrost
+        {"compressor_hz": 5.0, "defrost": 0.0, "low_pressure": 1e16,
+         "outdoor_temp": 7.25},                                          # at RUNNING_HZ: YES
+    ]
+    sent = [reading(device, base + i * 10_000, i, **r) for i, r in enumerate(rows)]
+    store.write_readings(sent)
+    names = ["low_pressure", "outdoor_temp", "compressor_hz", "never_sent"]
+    got = store.read_fleet_after_defrost(base, base + 10 * MINUTE, names, device_ids=[device])
+    assert list(got) == [device]
+    frame = got[device]
+    assert frame.times_ms == [base + 30_000, base + 90_000, base + 160_000]
+    assert frame.columns == {"low_pressure": [0.1 + 0.2, 1.5e-7, 1e16],
+                             "outdoor_temp": [-3.2, None, 7.25],
+                             "compressor_hz": [42.0, 45.0, 5.0],
+                             "never_sent": [None, None, None]}
+    back = store.read_readings(device, base, base + 10 * MINUTE)
+    hz, defrost = (np.array([r.signals.get(n, np.nan) for r in back]) for n in
+                   ("compressor_hz", "defrost"))
+    assert frame.times_ms == [r.ts_ms for r, k in zip(back, after_defrost_rows(hz, defrost),
+                                                      strict=True) if k]
+    assert store.read_fleet_after_defrost(base, base + 10 * MINUTE, [],
+                                          device_ids=[device])[device].columns == {}
+
+
+def test_after_defrost_counts_a_defrost_that_ended_right_at_the_start(
+        store: TelemetryStore, device: str, base: int) -> None:
+    """The reading before the window is the previous one of its first reading."""
+    store.write_readings([reading(device, base - 10 * MINUTE, 0, compressor_hz=40.0, defrost=1.0),
+                          reading(device, base, 1, compressor_hz=40.0, defrost=0.0,
+                                  low_pressure=2.5),
+                          reading(device, base + MINUTE, 2, compressor_hz=40.0, defrost=1.0),
+                          reading(device, base + 2 * MINUTE, 3, compressor_hz=40.0,
+                                  low_pressure=2.4)])
+    frames = store.read_fleet_after_defrost(base, base + 2 * MINUTE, ["low_pressure"],
+                                            device_ids=[device])
+    assert frames[device].times_ms == [base]  # and the stop is excluded
+    assert frames[device].columns == {"low_pressure": [2.5]}
+    later = store.read_fleet_after_defrost(base + 2 * MINUTE, base + 3 * MINUTE,
+                                           ["low_pressure"], device_ids=[device])
+    assert later[device].times_ms == [base + 2 * MINUTE]
+    assert store.read_fleet_after_defrost(base + 1, base + 2 * MINUTE, ["low_pressure"],
+                                          device_ids=[device]) == {}
+
+
+def test_after_defrost_reads_the_devices_asked_for_and_leaves_out_those_without(
+        store: TelemetryStore, base: int) -> None:
+    devices = [f"hp-{uuid.uuid4().hex[:10]}" for _ in range(4)]
+    for k, d in enumerate(devices[:3]):
+        store.write_readings([reading(d, base, 0, compressor_hz=40.0, defrost=1.0),
+                              reading(d, base + 10_000, 1, compressor_hz=40.0 if k < 2 else 0.0,
+                                      defrost=0.0, low_pressure=2.0 + k)])
+    window = (base, base + MINUTE, ["low_pressure"])
+    asked = store.read_fleet_after_defrost(*window, device_ids=[devices[0], *devices[2:]])
+    assert asked == {devices[0]: SignalFrame(devices[0], [base + 10_000],
+                                             {"low_pressure": [2.0]})}
+    everyone = store.read_fleet_after_defrost(*window)  # other tests' devices too, maybe
+    assert {devices[0], devices[1]} <= set(everyone)
+    assert devices[2] not in everyone and devices[3] not in everyone
+    assert everyone[devices[1]] == SignalFrame(devices[1], [base + 10_000],
+                                               {"low_pressure": [3.0]})
+    assert store.read_fleet_after_defrost(*window, device_ids=[]) == {}
 
 
 def test_latest_status_and_metadata_are_the_newest(store: TelemetryStore, device: str,

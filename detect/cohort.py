@@ -21,10 +21,20 @@ from typing import Any, Final
 
 import numpy as np
 
+from detect.after_defrost import CHANNEL, after_defrost_z
 from detect.frame import Frame
-from detect.normal import CHANNELS
+from detect.normal import CHANNELS, NormalModel
 
 MIN_DEVICES: Final = 5
+#: A cohort's channels: the model's residuals, and the post-defrost residual
+#: (:mod:`detect.after_defrost`).
+COHORT_CHANNELS: Final = (*CHANNELS, CHANNEL)
+
+
+def device_residuals(model: NormalModel, hourly: Frame) -> np.ndarray:
+    """What a device adds to its cohort: its residuals per hour of ``hourly`` under
+    ``model``, in :data:`COHORT_CHANNELS` order."""
+    return np.column_stack([model.residuals(hourly), after_defrost_z(hourly, model.defrost)])
 
 
 def cohort_residuals(series: Sequence[tuple[np.ndarray, np.ndarray]],

@@ -159,6 +159,8 @@ def diagnose(detector: str, shift: Mapping[str, float],
         return Diagnosis.of(detector, 0.95, str(details.get("sensor")))
     if detector == "sensor_drift":
         return Diagnosis.of("sensor_drift", 0.8, str(details.get("sensor")))
+    if detector == "defrost_icing":  # ice a defrost left behind
+        return Diagnosis.of("defrost_malfunction", 0.85)
     if detector == "superheat_hunting":  # the valve that sets the superheat is sticking
         return Diagnosis.of("expansion_valve", 0.85)
     return diagnose_shift(shift)

@@ -12,10 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from detect.detector import Cadence, Detector, DeviceWindow, Score
-from detect.diagnosis import Diagnosis, diagnose, diagnose_shift
+from detect.diagnosis import UNKNOWN, Diagnosis, diagnose, diagnose_shift
 from detect.drift import ResidualCusum, ResidualEwma
 from detect.findings import Finding
 from detect.hunting import Hunting
+from detect.icing import Icing
 from detect.multivariate import ResidualT2
 from detect.residuals import residuals
 from detect.rules import ErrorCodes, PhysicalLimits, Silence
@@ -25,18 +26,18 @@ from detect.ttf import FailureWindow, time_to_failure
 #: Model detectors must agree with themselves on two runs in a row (a one-off wobble of a
 #: residual is not a developing fault); rules act at once.
 PERSISTENCE = {"residual_ewma": 2, "residual_cusum": 2, "residual_t2": 2, "sensor_drift": 2,
-               "superheat_hunting": 2}
+               "superheat_hunting": 2, "defrost_icing": 2}
 VOTERS = ("residual_ewma", "residual_cusum", "residual_t2")
 #: Detectors that judge a device against its model: after one of their findings the
 #: retrain waits (:attr:`detect.training.RetrainPolicy.quiet_days`), so a fault is not learnt.
-MODEL_DETECTORS = frozenset({*VOTERS, "sensor_drift"})
+MODEL_DETECTORS = frozenset({*VOTERS, "sensor_drift", "defrost_icing"})
 
 
 def default_detectors(silence_after_s: float = 1800.0) -> list[Detector]:
     """Every heat-pump detector with its default settings."""
     return [ErrorCodes(), Silence(silence_after_s), PhysicalLimits(), SensorDropout(),
             StuckSensor(), SensorDrift(), ResidualEwma(), ResidualCusum(), ResidualT2(),
-            Hunting()]
+            Hunting(), Icing()]
 
 
 def decide(scores: Sequence[Score], thresholds: Mapping[str, float]) -> list[Score]:
@@ -129,6 +130,8 @@ class Engine:
         diag = diagnose(score.detector, signature or score.shift, score.details)
         if score.detector == "sensor_drift" and signature:
             diag = _prefer_mechanical(diag, signature)
+        if score.detector == "defrost_icing" and signature:
+            diag = _other_machine_fault(diag, signature)
         return diag
 
     def _credible(self, scores: Sequence[Score], over: list[Score],
@@ -194,3 +197,16 @@ def _prefer_mechanical(diag: Diagnosis, signature: Mapping[str, float]) -> Diagn
     """A consistency trend may come from a machine fault too: trust the full signature then."""
     full = diagnose_shift(signature)
     return full if full.remedy == "visit" and full.confidence >= 0.6 else diag
+
+
+#: how alike the signature must be to another mechanical fault to name it over icing
+OTHER_FAULT: float = 0.3
+
+
+def _other_machine_fault(diag: Diagnosis, signature: Mapping[str, float]) -> Diagnosis:
+    """Less pressure after a defrost is also what a leak or a weak fan gives (a starved or
+    ill-ventilated evaporator): when the full signature names another mechanical fault,
+    that is the diagnosis. An icing coil's own signature names the defrost."""
+    full = diagnose_shift(signature)
+    return full if (full.remedy == "visit" and full.fault not in (UNKNOWN, diag.fault)
+                    and full.confidence >= OTHER_FAULT) else diag

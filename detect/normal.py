@@ -33,6 +33,7 @@ from typing import Final
 
 import numpy as np
 
+from detect.after_defrost import DefrostReference
 from detect.errors import ModelError
 from detect.frame import DAY_MS, Frame, daily_means
 from ingest.reading import CONTEXT, RUNNING_HZ  # an hour with a running reading is running
@@ -150,6 +151,8 @@ class NormalModel:
     c_lo: np.ndarray  # (len(CONDITIONS),) standardised training range: no wild extrapolation
     c_hi: np.ndarray
     baseline_ms: int = 0  # end of the first, healthy training period (see detect.training)
+    #: the clean coil just after a defrost (:mod:`detect.after_defrost`), once learnt
+    defrost: DefrostReference | None = None
 
     def expected(self, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
         """Expected and observed values per channel: two ``(len(frame), len(CHANNELS))`` arrays.

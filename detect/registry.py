@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from detect.after_defrost import NO_REFERENCE, DefrostReference
 from detect.errors import ModelError, NoModelError
 from detect.normal import FEATURES, FleetPrior, NormalModel
 
@@ -79,7 +80,9 @@ class ModelRegistry:
             models[device] = NormalModel(
                 device, int(arrays["version"][i]), int(arrays["trained_until_ms"][i]),
                 int(arrays["rows"][i]), **{k: arrays[k][i] for k in _ARRAYS},
-                baseline_ms=int(arrays["baseline_ms"][i]))
+                baseline_ms=int(arrays["baseline_ms"][i]),
+                defrost=DefrostReference.from_array(arrays["defrost"][i])
+                if "defrost" in arrays else None)
         prior = FleetPrior(arrays["prior_health"], arrays["prior_sensor"],
                            int(manifest["prior_devices"]))
         return ModelSet(version, models, prior, int(manifest["created_ms"]))
@@ -101,6 +104,8 @@ class ModelRegistry:
                                                   dtype=np.int64)
             arrays["rows"] = np.array([m.rows for m in ms], dtype=np.int64)
             arrays["baseline_ms"] = np.array([m.baseline_ms for m in ms], dtype=np.int64)
+            arrays["defrost"] = np.array([m.defrost.as_array() if m.defrost else NO_REFERENCE
+                                          for m in ms]).reshape(len(ms), len(NO_REFERENCE))
             arrays["prior_health"] = models.prior.health
             arrays["prior_sensor"] = models.prior.sensor
             np.savez(tmp / "models.npz", **arrays)  # type: ignore[arg-type]

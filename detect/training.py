@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from detect.after_defrost import LEARN_DAYS, fit_reference
 from detect.errors import ModelError
 from detect.frame import DAY_MS, Frame, daily_means
 from detect.labels import Label, fault_spans, sound_since
@@ -80,10 +81,31 @@ def retrain(hourly: Frame, now_ms: int, current: NormalModel | None, prior: Flee
     that fails. ``labels`` are what technicians found on this device
     (:mod:`detect.labels`): hours of a confirmed fault are never learnt, and a visit
     that found it sound since the baseline re-baselines it on its recent history.
+
+    The clean-coil reference (:mod:`detect.after_defrost`) is learnt once, from the first
+    defrosts after the baseline's history begins, and kept by every later model; a
+    re-baselined device learns it again from its recent defrosts. A model that only
+    gains its reference is a new version of the current one.
     """
     hourly = _outside(hourly, fault_spans(labels))
     if len(hourly) == 0:
         return None
+    model = _refit(hourly, now_ms, current, prior, policy, last_finding_ms, labels)
+    base = model or current
+    if base is None or base.baseline_ms == 0:
+        return model
+    kept = current.defrost if current is not None and base.baseline_ms == current.baseline_ms \
+        else None
+    ref = kept or fit_reference(hourly, now_ms, base.baseline_ms - LEARN_DAYS * DAY_MS)
+    if model is None:
+        return None if ref is kept else replace(base, version=base.version + 1, defrost=ref)
+    return replace(model, defrost=ref)
+
+
+def _refit(hourly: Frame, now_ms: int, current: NormalModel | None, prior: FleetPrior | None,
+           policy: RetrainPolicy, last_finding_ms: int | None,
+           labels: Sequence[Label]) -> NormalModel | None:
+    """:func:`retrain`'s normal: a new fit, or None to keep the current one."""
     # found sound since its baseline: what it does now is its normal, the flagged days
     # included, so it gets a new baseline as a new device does (a finding does not wait)
     sound = (current is not None and current.baseline_ms > 0

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from detect.cohort import climate_of, cohort_residuals
+from detect import after_defrost
+from detect.cohort import COHORT_CHANNELS, climate_of, cohort_residuals, device_residuals
 from detect.detector import DeviceWindow
 from detect.engine import MODEL_DETECTORS, Engine
 from detect.evaluation.feedback import Technician
@@ -26,7 +27,7 @@ from detect.findings import Finding
 from detect.frame import DAY_MS, HOUR_MS, SCATTER_AGGREGATES, Frame, downsample, with_scatter
 from detect.hunting import SCATTER_SIGNALS
 from detect.labels import Label
-from detect.normal import CHANNELS, RUNNING_ONLY, FleetPrior, NormalModel
+from detect.normal import RUNNING_ONLY, FleetPrior, NormalModel
 from detect.training import RetrainPolicy, fleet_prior, retrain
 from ingest.records import DeviceEvent
 from ingest.store.base import TelemetryStore
@@ -73,8 +74,10 @@ def hourly_rows(raw: Frame) -> Frame:
     means = downsample(raw, HOUR_MS, RUNNING_ONLY)
     state = {k: raw[k] for k in (*SCATTER_SIGNALS, "compressor_hz", "defrost")}
     sub = Frame(raw.device_id, raw.times_ms, state)
-    return with_scatter(means, {a: downsample(sub, HOUR_MS, SCATTER_SIGNALS, a)
-                                for a in SCATTER_AGGREGATES}, SCATTER_SIGNALS)
+    scattered = with_scatter(means, {a: downsample(sub, HOUR_MS, SCATTER_SIGNALS, a)
+                                     for a in SCATTER_AGGREGATES}, SCATTER_SIGNALS)
+    return after_defrost.attach(scattered,
+                                after_defrost.after_defrost_hourly(after_defrost.from_raw(raw)))
 
 
 def residual_history(history: History, start_ms: int, stop_ms: int, config: ReplayConfig,
@@ -91,10 +94,11 @@ def residual_history(history: History, start_ms: int, stop_ms: int, config: Repl
         chunk = hourly.between(t, t + config.retrain_ms)
         if model is not None and len(chunk):
             times.append(chunk.times_ms)
-            zs.append(model.residuals(chunk).astype(np.float32))
+            zs.append(device_residuals(model, chunk).astype(np.float32))
         t += config.retrain_ms
     if not times:
-        return np.empty(0, dtype=np.int64), np.empty((0, len(CHANNELS)), dtype=np.float32)
+        return (np.empty(0, dtype=np.int64),
+                np.empty((0, len(COHORT_CHANNELS)), dtype=np.float32))
     return np.concatenate(times), np.vstack(zs)
 
 
@@ -174,7 +178,7 @@ def replay(store: TelemetryStore, device_ids: Sequence[str], start_ms: int, stop
                           device_id)
         if progress:
             progress("cohort", k + 1, n)
-    cohorts = {c: cohort_residuals(s) for c, s in series.items()}
+    cohorts = {c: cohort_residuals(s, COHORT_CHANNELS) for c, s in series.items()}
     findings: list[Finding] = []
     for k, device_id in enumerate(device_ids):
         prior = fleet_prior(first_models) if len(first_models) >= 5 else None

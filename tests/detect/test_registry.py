@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from detect.after_defrost import DefrostReference
 from detect.errors import NoModelError
 from detect.normal import FleetPrior
 from detect.registry import ModelRegistry, ModelSet
@@ -28,6 +30,27 @@ def test_models_round_trip_through_the_registry(tmp_path: Path, histories) -> No
         np.testing.assert_array_equal(loaded.models[device].health_coef, model.health_coef)
         assert loaded.models[device].trained_until_ms == model.trained_until_ms
     np.testing.assert_array_equal(loaded.prior.health, saved.prior.health)
+
+
+def test_a_clean_coil_reference_round_trips_and_older_sets_have_none(
+        tmp_path: Path, histories) -> None:  # type: ignore[no-untyped-def]
+    reg = ModelRegistry(tmp_path)
+    saved = _set(histories, 15)
+    first, *_ = saved.models
+    ref = DefrostReference(np.array([1.0, 0.03, -0.004]), 0.01, 5, 6)
+    saved.models[first] = replace(saved.models[first], defrost=ref)
+    reg.save(saved, now_ms=1)
+    loaded = reg.load().models
+    got = loaded[first].defrost
+    assert got is not None and got.coef.tolist() == ref.coef.tolist()
+    assert (got.sd, got.start_ms, got.stop_ms) == (0.01, 5, 6)
+    assert all(loaded[d].defrost is None for d in loaded if d != first)
+    # a set saved before references existed loads with none
+    npz = tmp_path / "v000001" / "models.npz"
+    with np.load(npz) as data:
+        arrays = {k: data[k] for k in data.files if k != "defrost"}
+    np.savez(npz, **arrays)  # type: ignore[arg-type]
+    assert all(m.defrost is None for m in reg.load().models.values())
 
 
 def test_a_retrain_never_loses_the_previous_model(tmp_path: Path, histories) -> None:  # type: ignore[no-untyped-def]

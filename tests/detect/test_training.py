@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from detect.after_defrost import LEARN_DAYS, attach
 from detect.drift import ResidualEwma
 from detect.frame import DAY_MS, Frame
 from detect.labels import Label
@@ -162,3 +163,44 @@ def test_the_hours_of_a_confirmed_fault_are_never_learnt(by_fault, make_window) 
     assert clean is not None and blind is not None and clean.rows < blind.rows
     window = make_window(h, 35)
     assert _ewma(clean, window) > 2 * _ewma(blind, window)
+
+
+def _with_defrosts(h, ice_from_day: float = 1e9):  # type: ignore[no-untyped-def]
+    """``h``'s hourly rows with a post-defrost reading every third hour (synthetic: a clean
+    coil, iced from ``ice_from_day``)."""
+    from tests.detect.test_icing import defrost_hours
+
+    days = (int(h.hourly.times_ms[-1]) - h.start_ms) / DAY_MS + 1
+    return attach(h.hourly, defrost_hours(days, ice=12, ice_from_day=ice_from_day,
+                                          start_ms=h.start_ms))
+
+
+def test_the_clean_coil_reference_is_learnt_once_and_kept(by_fault) -> None:  # type: ignore[no-untyped-def]
+    h = by_fault["none"]
+    hourly = _with_defrosts(h, ice_from_day=30)
+    day21, day36 = h.start_ms + 21 * DAY_MS, h.start_ms + 36 * DAY_MS
+    first = retrain(hourly.between(h.start_ms, day21), day21, None, None)
+    assert first is not None and first.defrost is not None
+    assert h.start_ms + DAY_MS <= first.defrost.start_ms < h.start_ms + 2 * DAY_MS
+    assert first.defrost.stop_ms == first.defrost.start_ms + LEARN_DAYS * DAY_MS
+    later = retrain(hourly.between(h.start_ms, day36), day36, first, None)
+    assert later is None or later.defrost is first.defrost  # the iced days are not learnt
+    # a device without a reference yet gets one as a new version of the same normal
+    bare = replace(first, defrost=None)
+    gained = retrain(hourly.between(h.start_ms, day21), day21, bare, None)
+    assert gained is not None and gained.version == first.version + 1
+    assert gained.defrost is not None and gained.health_coef is first.health_coef
+    # without post-defrost readings (no frost yet) there is none, and nothing changes
+    assert retrain(h.hourly.between(h.start_ms, day21), day21, None, None).defrost is None  # type: ignore[union-attr]
+
+
+def test_a_visit_that_found_nothing_relearns_the_clean_coil(by_fault) -> None:  # type: ignore[no-untyped-def]
+    h = by_fault["none"]
+    hourly = _with_defrosts(h)
+    day21, day36 = h.start_ms + 21 * DAY_MS, h.start_ms + 36 * DAY_MS
+    first = retrain(hourly.between(h.start_ms, day21), day21, None, None)
+    assert first is not None and first.defrost is not None
+    sound = Label(h.device_id, "machine", "no_fault", h.start_ms + 30 * DAY_MS, day36 - DAY_MS)
+    model = retrain(hourly.between(h.start_ms, day36), day36, first, None, labels=[sound])
+    assert model is not None and model.defrost is not None
+    assert model.defrost.start_ms >= day36 - LEARN_DAYS * DAY_MS

@@ -32,7 +32,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from config import DetectSettings
-from detect.cohort import climate_of, cohort_residuals
+from detect import after_defrost
+from detect.cohort import COHORT_CHANNELS, climate_of, cohort_residuals, device_residuals
 from detect.detector import Cadence, DeviceWindow
 from detect.engine import MODEL_DETECTORS, Engine
 from detect.errors import NoModelError
@@ -49,6 +50,8 @@ from ingest.store.base import Aggregate, DeviceSummary, SignalFrame, TelemetrySt
 log = logging.getLogger(__name__)
 Clock = Callable[[], float]
 FLEET_CHUNK = 20_000  # devices per fleet-wide read
+#: a scoring run reads the post-defrost readings of this long before the last run again
+AFTER_DEFROST_REREAD_MS = 3 * HOUR_MS
 
 
 @dataclass
@@ -79,6 +82,8 @@ class DetectRunner:
         #: when each device last had a model finding: its retrain waits the quiet period
         #: after it, as the replay's does (kept in memory: a restart forgets it)
         self.last_model_finding: dict[str, int] = {}
+        #: each device's post-defrost readings as last read, and the window they cover
+        self._after: dict[str, tuple[Frame, int, int]] = {}
         self._scheduler: BackgroundScheduler | None = None
         try:
             self.models = self.registry.load()
@@ -126,11 +131,52 @@ class DetectRunner:
                 device_id, start_ms, stop_ms, signals, every_ms=HOUR_MS,
                 running_only=RUNNING_ONLY, aggregate=aggregate))
 
-        means = read(READ_SIGNALS, "mean")
+        means = self._with_after_defrost(read(READ_SIGNALS, "mean"), start_ms, stop_ms)
         if not scatter:
             return means
         return with_scatter(means, {a: read(SCATTER_SIGNALS, a) for a in SCATTER_AGGREGATES},
                             SCATTER_SIGNALS)
+
+    def _with_after_defrost(self, hourly: Frame, start_ms: int, stop_ms: int,
+                            rows: Frame | None = None) -> Frame:
+        """``hourly`` with the post-defrost columns (:mod:`detect.after_defrost`), from the
+        device's post-defrost readings ``rows`` (read from the store when not given)."""
+        if rows is None:
+            rows = Frame.from_signal_frame(self.store.read_fleet_after_defrost(
+                start_ms, stop_ms, after_defrost.SIGNALS, device_ids=[hourly.device_id]
+            ).get(hourly.device_id, SignalFrame(hourly.device_id)))
+        return after_defrost.attach(hourly, after_defrost.after_defrost_hourly(rows))
+
+    def _after_defrost(self, devices: list[str], start_ms: int, stop_ms: int
+                       ) -> dict[str, Frame]:
+        """Each device's post-defrost readings in ``[start_ms, stop_ms)``.
+
+        Read whole the first time; after that only what came since the device's last
+        scoring run, and the :data:`AFTER_DEFROST_REREAD_MS` before it again (readings
+        that arrived late), onto what was read then: a run reads an hour or so, not the
+        whole lookback."""
+        known = {d: rows for d in devices if d in self._after
+                 for rows, first, last in [self._after[d]]
+                 if first <= start_ms <= last - AFTER_DEFROST_REREAD_MS <= stop_ms}
+        since = min((self._after[d][2] for d in known), default=stop_ms) \
+            - AFTER_DEFROST_REREAD_MS
+        fresh: dict[str, SignalFrame] = {}
+        cold = [d for d in devices if d not in known]
+        if cold:
+            fresh |= self.store.read_fleet_after_defrost(start_ms, stop_ms,
+                                                         after_defrost.SIGNALS, device_ids=cold)
+        if known:
+            fresh |= self.store.read_fleet_after_defrost(since, stop_ms, after_defrost.SIGNALS,
+                                                         device_ids=list(known))
+        out: dict[str, Frame] = {}
+        for d in devices:
+            new = Frame.from_signal_frame(fresh.get(d, SignalFrame(d)))
+            old = known[d].between(start_ms, since) if d in known else Frame.empty(d)
+            out[d] = Frame(d, np.concatenate([old.times_ms, new.times_ms]),
+                           {s: np.concatenate([old[s], new[s]])
+                            for s in after_defrost.SIGNALS})
+            self._after[d] = (out[d], start_ms, stop_ms)
+        return out
 
     def _cycle(self, job: str, cadence: Cadence, now_ms: int | None) -> CycleReport:
         now = self._now_ms(now_ms)
@@ -187,24 +233,27 @@ class DetectRunner:
             reads = self.store.read_fleet_aggregates(
                 start, now, HOUR_MS, SCATTER_AGGREGATES, SCATTER_SIGNALS, device_ids=chunk,
                 running_only=RUNNING_ONLY)
+            after = self._after_defrost(chunk, start, now)
             for device_id, frame in means.items():
                 empty = SignalFrame(device_id)
+                hourly = self._with_after_defrost(Frame.from_signal_frame(frame), start, now,
+                                                  after.get(device_id))
                 out[device_id] = with_scatter(
-                    Frame.from_signal_frame(frame),
-                    {a: Frame.from_signal_frame(r.get(device_id, empty))
-                     for a, r in reads.items()}, SCATTER_SIGNALS)
+                    hourly, {a: Frame.from_signal_frame(r.get(device_id, empty))
+                             for a, r in reads.items()}, SCATTER_SIGNALS)
         return out
 
     @staticmethod
     def _cohorts(windows: dict[str, DeviceWindow],
                  summaries: dict[str, DeviceSummary]) -> dict[str, Frame]:
-        """Per region, the hourly median residuals of this run's devices."""
+        """Per region, the hourly median residuals of this run's devices (and of their
+        post-defrost readings)."""
         series: dict[str, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
         for device_id, w in windows.items():
             if w.model is not None and len(w.hourly):
                 region = climate_of(_meta(summaries.get(device_id)))
-                series[region].append((w.hourly.times_ms, w.model.residuals(w.hourly)))
-        return {region: cohort_residuals(s) for region, s in series.items()}
+                series[region].append((w.hourly.times_ms, device_residuals(w.model, w.hourly)))
+        return {region: cohort_residuals(s, COHORT_CHANNELS) for region, s in series.items()}
 
     def quick_cycle(self, now_ms: int | None = None) -> CycleReport:
         return self._cycle("quick", "quick", now_ms)

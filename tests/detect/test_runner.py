@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from config import DetectSettings, Settings
+from detect import after_defrost
 from detect.engine import Engine
 from detect.evaluation.replay import hourly_rows, load_history
-from detect.frame import SCATTER
+from detect.frame import HOUR_MS, SCATTER
 from detect.registry import ModelRegistry
 from detect.runner import DetectRunner
 from detect.shard import Shard
@@ -223,13 +224,34 @@ def test_the_runner_reads_the_same_hourly_rows_as_the_replay(stored: Stored,
     fleet = runner._fleet_hourly(stored.ids, now)
     device = stored.ids[1]
     one = runner._hourly(device, start, now)
-    replayed = hourly_rows(load_history(stored.store, device, start, now).raw)
+    # from an hour earlier: the reading before the first one tells whether it followed a defrost
+    replayed = hourly_rows(load_history(stored.store, device, start - HOUR_MS, now).raw
+                           ).between(start, now)
     assert fleet[device].times_ms.tolist() == one.times_ms.tolist() \
         == replayed.times_ms.tolist()
     scatter = "superheat" + SCATTER
     assert np.isfinite(one[scatter]).sum() > 100
-    for name in ("superheat", "power_w", "outdoor_temp", scatter):
+    assert np.isfinite(one[after_defrost.CHANNEL]).sum() > 20  # a winter's defrosts
+    for name in ("superheat", "power_w", "outdoor_temp", scatter, *after_defrost.COLUMNS):
         np.testing.assert_allclose(fleet[device][name], one[name], rtol=1e-9, atol=1e-9,
                                    equal_nan=True)
         np.testing.assert_allclose(replayed[name], one[name], rtol=1e-9, atol=1e-9,
                                    equal_nan=True)
+
+
+def test_later_runs_read_only_the_new_post_defrost_readings(stored: Stored,
+                                                            tmp_path: Path) -> None:
+    """A run after the first adds what is new to what it read before: the same rows as
+    reading the whole lookback again."""
+    runner = _runner(stored, tmp_path)
+    now = int(stored.end_s * 1000)
+    start = now - int(runner.settings.score_lookback * 1000)
+    for earlier in (now - 30 * HOUR_MS, now - 5 * HOUR_MS, now - HOUR_MS):
+        runner._after_defrost(stored.ids, start - (now - earlier), earlier)
+    warm = runner._after_defrost(stored.ids, start, now)
+    cold = _runner(stored, tmp_path)._after_defrost(stored.ids, start, now)
+    assert sum(len(f) for f in cold.values()) > 20 * len(stored.ids)
+    for device in stored.ids:
+        assert warm[device].times_ms.tolist() == cold[device].times_ms.tolist()
+        for name in after_defrost.SIGNALS:
+            np.testing.assert_array_equal(warm[device][name], cold[device][name])

@@ -175,16 +175,21 @@ class EmbeddedStore:
         only = set(device_ids) if device_ids is not None else None
         if only is not None and not only:
             return {}
-        rows = self._rows("SELECT device_id, ts_ms, signals FROM readings "
-                          "WHERE ts_ms >= ? AND ts_ms < ? ORDER BY device_id, ts_ms",
-                          (start_ms - AFTER_DEFROST_LOOKBACK_MS, stop_ms))
+        since = start_ms - AFTER_DEFROST_LOOKBACK_MS
+        if only is None:
+            rows = self._rows("SELECT device_id, ts_ms, signals FROM readings "
+                              "WHERE ts_ms >= ? AND ts_ms < ? ORDER BY device_id, ts_ms",
+                              (since, stop_ms))
+        else:  # each device through the primary key, not a scan of the whole fleet's window
+            rows = [row for device in sorted(only) for row in self._rows(
+                "SELECT device_id, ts_ms, signals FROM readings "
+                "WHERE device_id = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms",
+                (device, since, stop_ms))]
         out = {}
         for device, group in groupby(rows, key=itemgetter(0)):
-            if only is None or device in only:
-                frame = _after_defrost(device, [(ts, doc) for _, ts, doc in group], start_ms,
-                                       names)
-                if len(frame):
-                    out[device] = frame
+            frame = _after_defrost(device, [(ts, doc) for _, ts, doc in group], start_ms, names)
+            if len(frame):
+                out[device] = frame
         return out
 
     def count_readings(self, start_ms: int, stop_ms: int, device_id: str | None = None) -> int:

@@ -4,8 +4,10 @@ A defrost malfunction leaves ice on the evaporator after each defrost. A healthy
 clean then, so the first running reading after a defrost shows the ice alone: the
 evaporating pressure is lower than the unit's own clean-coil pressure at the same outdoor
 temperature and compressor speed. This script measures how well that reading separates
-units that will trip on ice from the rest of a simulated fleet. It measures only; no
-detector uses it yet (see the README's Detect section, "What is left").
+units that will trip on ice from the rest of a simulated fleet. It is the study the icing
+detector (:mod:`detect.icing`) came from, kept to measure the signal itself: the detector
+reads the same readings as hourly means, learns its reference within the retrain and
+takes its region's median hour by hour (see the README's Detect section).
 
 For each unit: every first running reading after a defrost; its log low pressure against
 a linear fit on outdoor temperature and compressor speed over the unit's first 20 days of

@@ -15,10 +15,14 @@ raw readings (:func:`after_defrost_hourly`), side by side with the hourly means.
 
 Each device learns its clean-coil **reference** from its first :data:`LEARN_DAYS` of
 defrosts: log low pressure, linear in outdoor temperature and compressor speed, and
-the scatter about it. :func:`after_defrost_z` is the reference's residual, in that
-scatter, per hour. A fit over a few mild weeks extrapolates into colder weather alike
-for every unit of a region, so the detector (:class:`detect.icing.Icing`) compares a
-unit with the median of its region (:mod:`detect.cohort`).
+the scatter about it. :func:`after_defrost_z` is the reference's residual per hour, in
+the uncertainty of its prediction there: the scatter, and how well a few weeks pinned
+the line down at those conditions (the least-squares prediction error, which grows
+away from the conditions learnt on). Hours more than :data:`MARGIN_K` colder or
+warmer than any it learnt on are not judged: a line fitted on a few mild weeks says
+little about a cold snap 20 K colder. What a fit gets wrong alike for every unit of a
+region, the detector (:class:`detect.icing.Icing`) takes out with the median of its
+region (:mod:`detect.cohort`).
 
 >>> import numpy as np
 >>> hz = np.array([40.0, 40.0, 0.0, 42.0, 41.0])
@@ -50,33 +54,54 @@ CHANNEL: Final = "low_pressure" + SUFFIX
 LEARN_DAYS: Final = 20
 #: ... and needs this many hours with a post-defrost reading in them.
 MIN_LEARN: Final = 15
+#: Hours this much colder or warmer (K) than any the reference learnt on are not judged.
+MARGIN_K: Final = 5.0
 
 
 @dataclass(frozen=True)
 class DefrostReference:
     """Log low pressure of a clean coil: ``coef · (1, outdoor, hz)``, scatter ``sd``;
-    learnt from the post-defrost hours in ``[start_ms, stop_ms)``."""
+    learnt from the post-defrost hours in ``[start_ms, stop_ms)``, whose outdoor
+    temperatures spanned ``outdoor`` (lowest, highest) and whose ``(XᵀX)⁻¹`` is ``xtx_inv``
+    (for the prediction's uncertainty)."""
 
     coef: np.ndarray  # (3,)
     sd: float
     start_ms: int
     stop_ms: int
+    xtx_inv: np.ndarray  # (3, 3)
+    outdoor: tuple[float, float]
 
     def expected_log(self, outdoor: np.ndarray, hz: np.ndarray) -> np.ndarray:
         return np.asarray(self.coef[0] + self.coef[1] * outdoor + self.coef[2] * hz)
 
+    def scale(self, outdoor: np.ndarray, hz: np.ndarray) -> np.ndarray:
+        """How uncertain a prediction at these conditions is (log units): the scatter and
+        the least-squares error of the line there."""
+        x = np.column_stack([np.ones(len(outdoor)), outdoor, hz])
+        leverage = np.einsum("ij,jk,ik->i", x, self.xtx_inv, x)
+        return np.asarray(self.sd * np.sqrt(1.0 + np.maximum(leverage, 0.0)))
+
+    def judged(self, outdoor: np.ndarray) -> np.ndarray:
+        """Whether hours at these outdoor temperatures are close enough to those learnt on."""
+        with np.errstate(invalid="ignore"):
+            return np.asarray((outdoor >= self.outdoor[0] - MARGIN_K)
+                              & (outdoor <= self.outdoor[1] + MARGIN_K))
+
     def as_array(self) -> np.ndarray:
-        return np.r_[self.coef, self.sd, self.start_ms, self.stop_ms].astype(float)
+        return np.r_[self.coef, self.sd, self.start_ms, self.stop_ms, self.xtx_inv.ravel(),
+                     self.outdoor].astype(float)
 
     @classmethod
     def from_array(cls, a: np.ndarray) -> DefrostReference | None:
         """The inverse of :meth:`as_array`; ``None`` for a row of NaN (no reference)."""
         if np.isnan(a).any():
             return None
-        return cls(np.asarray(a[:3], dtype=float), float(a[3]), int(a[4]), int(a[5]))
+        return cls(np.asarray(a[:3], dtype=float), float(a[3]), int(a[4]), int(a[5]),
+                   np.asarray(a[6:15], dtype=float).reshape(3, 3), (float(a[15]), float(a[16])))
 
 
-NO_REFERENCE: Final = np.full(6, np.nan)
+NO_REFERENCE: Final = np.full(17, np.nan)
 
 
 def after_defrost_hourly(rows: Frame) -> Frame:
@@ -140,17 +165,21 @@ def fit_reference(hourly: Frame, now_ms: int, not_before_ms: int) -> DefrostRefe
     sd = float(np.std(y[learn] - x @ coef))
     if not np.isfinite(sd) or sd <= 0:
         return None
-    return DefrostReference(coef, max(sd, 1e-4), start, stop)
+    return DefrostReference(coef, max(sd, 1e-4), start, stop, np.linalg.pinv(x.T @ x),
+                            (float(outdoor[learn].min()), float(outdoor[learn].max())))
 
 
 def after_defrost_z(hourly: Frame, ref: DefrostReference | None) -> np.ndarray:
     """Per row of ``hourly``: its post-defrost log low pressure below (negative) or above the
-    reference's, in the reference's scatter; NaN where the hour had none (or no reference)."""
+    reference's, in the prediction's uncertainty (:meth:`DefrostReference.scale`); NaN
+    where the hour had none, is too far from what was learnt (:data:`MARGIN_K`), or there
+    is no reference."""
     z = np.full(len(hourly), np.nan)
     if ref is None or len(hourly) == 0:
         return z
     low, outdoor, hz = (hourly[s + SUFFIX] for s in SIGNALS)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ok = (low > 0) & ~np.isnan(outdoor) & ~np.isnan(hz)
-        z[ok] = (np.log(low[ok]) - ref.expected_log(outdoor[ok], hz[ok])) / ref.sd
+        ok = (low > 0) & ~np.isnan(outdoor) & ~np.isnan(hz) & ref.judged(outdoor)
+        z[ok] = ((np.log(low[ok]) - ref.expected_log(outdoor[ok], hz[ok]))
+                 / ref.scale(outdoor[ok], hz[ok]))
     return z

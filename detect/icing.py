@@ -14,7 +14,7 @@ the last ``days`` days (each day's mean of its post-defrost hours, at least
 device, in the reference's scatter.
 
 >>> Icing().threshold
-8.0
+6.0
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Icing:
     README's Detect section).
     """
 
-    threshold: float = 8.0
+    threshold: float = 6.0
     name: str = "defrost_icing"
     cadence: Cadence = "model"
     days: int = 2
@@ -74,7 +74,8 @@ class Icing:
             t = times[keep]
             rows = hourly.at(t, ("low_pressure" + SUFFIX, "outdoor_temp" + SUFFIX,
                                  "compressor_hz" + SUFFIX))
-            expected = np.exp(ref.expected_log(rows[:, 1], rows[:, 2]) + region[keep] * ref.sd)
+            expected = np.exp(ref.expected_log(rows[:, 1], rows[:, 2])
+                              + region[keep] * ref.scale(rows[:, 1], rows[:, 2]))
             return Evidence.from_arrays(("low_pressure",), t, {"low_pressure": rows[:, 0]},
                                         {"low_pressure": expected})
 

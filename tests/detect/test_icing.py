@@ -12,6 +12,8 @@ from detect.after_defrost import (
     CHANNEL,
     COUNT,
     LEARN_DAYS,
+    MARGIN_K,
+    NO_REFERENCE,
     SUFFIX,
     DefrostReference,
     after_defrost_hourly,
@@ -92,11 +94,32 @@ def test_the_reference_is_learnt_from_the_first_days_of_defrosts() -> None:
 
 
 def test_a_reference_survives_its_array_form() -> None:
-    ref = DefrostReference(COEF, SD, 1_700_000_000_000, 1_700_000_000_000 + LEARN_DAYS * DAY_MS)
+    ref = fit_reference(defrost_hours(30, start_ms=1_700_000_000_000),
+                        1_700_000_000_000 + 30 * DAY_MS, 0)
+    assert ref is not None
     back = DefrostReference.from_array(ref.as_array())
-    assert back is not None and back.coef.tolist() == COEF.tolist()
-    assert (back.sd, back.start_ms, back.stop_ms) == (ref.sd, ref.start_ms, ref.stop_ms)
-    assert DefrostReference.from_array(np.full(6, np.nan)) is None
+    assert back is not None and back.coef.tolist() == ref.coef.tolist()
+    assert (back.sd, back.start_ms, back.stop_ms, back.outdoor) == (
+        ref.sd, ref.start_ms, ref.stop_ms, ref.outdoor)
+    assert back.xtx_inv.tolist() == ref.xtx_inv.tolist()
+    assert DefrostReference.from_array(NO_REFERENCE) is None
+
+
+def test_far_from_what_was_learnt_the_reference_is_less_sure_or_silent() -> None:
+    """A line learnt on a few mild weeks: its prediction is less certain away from them, and
+    a cold snap far colder than anything learnt on is not judged at all."""
+    ref = fit_reference(defrost_hours(30), 30 * DAY_MS, 0)
+    assert ref is not None and ref.outdoor[0] == pytest.approx(-8.0, abs=0.2)
+    hz = np.array([50.0, 50.0, 50.0])
+    near, far, cold = ref.scale(np.array([-2.0, -12.0, -30.0]), hz)
+    assert ref.sd < near < far < cold
+    assert ref.judged(np.array([-2.0, ref.outdoor[0] - MARGIN_K + 0.1,
+                                ref.outdoor[0] - MARGIN_K - 0.1])).tolist() == [
+        True, True, False]
+    hours = defrost_hours(30)
+    snap = Frame("hp-1", hours.times_ms,
+                 dict(hours.columns) | {"outdoor_temp" + SUFFIX: np.full(len(hours), -25.0)})
+    assert np.isnan(after_defrost_z(snap, ref)).all()
 
 
 class _Model:
@@ -110,7 +133,7 @@ class _Model:
 
 def icing_window(hours: Frame, now_ms: int, region: float = 0.0,
                  ref: DefrostReference | None = None, cohort: bool = True) -> DeviceWindow:
-    ref = ref or DefrostReference(COEF, SD, 0, LEARN_DAYS * DAY_MS)
+    ref = ref or fit_reference(defrost_hours(LEARN_DAYS + 1), (LEARN_DAYS + 1) * DAY_MS, 0)
     times = np.arange(0, now_ms, HOUR_MS, dtype=np.int64)
     cohort_frame = Frame("cohort", times, {CHANNEL: np.full(len(times), region)}) \
         if cohort else Frame.empty("cohort")

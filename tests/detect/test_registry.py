@@ -37,13 +37,15 @@ def test_a_clean_coil_reference_round_trips_and_older_sets_have_none(
     reg = ModelRegistry(tmp_path)
     saved = _set(histories, 15)
     first, *_ = saved.models
-    ref = DefrostReference(np.array([1.0, 0.03, -0.004]), 0.01, 5, 6)
+    ref = DefrostReference(np.array([1.0, 0.03, -0.004]), 0.01, 5, 6,
+                           np.arange(9.0).reshape(3, 3), (-6.5, 3.0))
     saved.models[first] = replace(saved.models[first], defrost=ref)
     reg.save(saved, now_ms=1)
     loaded = reg.load().models
     got = loaded[first].defrost
     assert got is not None and got.coef.tolist() == ref.coef.tolist()
-    assert (got.sd, got.start_ms, got.stop_ms) == (0.01, 5, 6)
+    assert (got.sd, got.start_ms, got.stop_ms, got.outdoor) == (0.01, 5, 6, (-6.5, 3.0))
+    assert got.xtx_inv.tolist() == ref.xtx_inv.tolist()
     assert all(loaded[d].defrost is None for d in loaded if d != first)
     # a set saved before references existed loads with none
     npz = tmp_path / "v000001" / "models.npz"

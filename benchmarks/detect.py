@@ -3,10 +3,13 @@
 Builds the situation a live ``forewarn detect`` meets every hour: ``--devices`` heat
 pumps with trained models, and their last ``--hours`` of telemetry (a reading every
 10 minutes) in a private InfluxDB 2.x. Then it times one scoring cycle of the real
-runner (:meth:`detect.runner.DetectRunner.score_cycle`): the fleet-wide Flux query
-(hourly means aggregated and pivoted in InfluxDB), cohort correction, every
-learned-normal detector, decisions and findings. Reports seconds, devices per
-second, the fetch/score split and peak memory of the cycle.
+runner (:meth:`detect.runner.DetectRunner.score_cycle`): the fleet-wide Flux queries
+(hourly means aggregated and pivoted in InfluxDB, each hour's lowest and highest value and
+count, and the readings just after each defrost, run at once), cohort correction, every
+learned-normal detector, decisions and findings. Reports seconds, devices per second,
+the fetch/score split (fetch: every store read of the cycle) and peak memory. The read of
+post-defrost readings is the first, cold one: a live runner reads only what is new after
+that.
 
 Set-up (not timed): the fleet is simulated for ``--train-days`` to fit each device's
 model (its baseline), then for ``--hours`` more, which are written to InfluxDB.
@@ -129,7 +132,7 @@ def bench(devices: int, hours: float, train_days: float, workdir: Path,
         sink = MemorySink()
         runner = DetectRunner(store, sink, detect, clock=lambda: end_s)
         fetch = {"seconds": 0.0}
-        original = store.read_fleet_signals
+        original = runner._fleet_hourly  # every store read of a scoring cycle
 
         def timed(*a: Any, **kw: Any) -> Any:
             t0 = time.perf_counter()
@@ -138,7 +141,7 @@ def bench(devices: int, hours: float, train_days: float, workdir: Path,
             finally:
                 fetch["seconds"] += time.perf_counter() - t0
 
-        store.read_fleet_signals = timed  # type: ignore[method-assign]
+        runner._fleet_hourly = timed  # type: ignore[method-assign]
         rss = PeakRss()
         rss.start()
         t = time.perf_counter()

@@ -21,13 +21,14 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.executors.pool import ThreadPoolExecutor as JobExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -222,18 +223,24 @@ class DetectRunner:
         return report
 
     def _fleet_hourly(self, devices: list[str], now: int) -> dict[str, Frame]:
-        """Hourly means (and the scatter of :data:`SCATTER_SIGNALS`) of every device of the
-        run: fleet-wide reads aggregated in the store, in chunks so memory stays bounded."""
+        """Hourly means (and the scatter of :data:`SCATTER_SIGNALS`, and the post-defrost
+        columns) of every device of the run: fleet-wide reads aggregated in the store, in
+        chunks so memory stays bounded. The three reads of a chunk run at once: each is one
+        query the store works on by itself (InfluxDB answers them on several cores)."""
         start = now - int(self.settings.score_lookback * 1000)
         out: dict[str, Frame] = {}
         for i in range(0, len(devices), FLEET_CHUNK):
             chunk = devices[i:i + FLEET_CHUNK]
-            means = self.store.read_fleet_signals(start, now, HOUR_MS, READ_SIGNALS,
-                                                  device_ids=chunk, running_only=RUNNING_ONLY)
-            reads = self.store.read_fleet_aggregates(
-                start, now, HOUR_MS, SCATTER_AGGREGATES, SCATTER_SIGNALS, device_ids=chunk,
-                running_only=RUNNING_ONLY)
-            after = self._after_defrost(chunk, start, now)
+            with ThreadPoolExecutor(3, thread_name_prefix="fleet-read") as pool:
+                reading_means = pool.submit(
+                    self.store.read_fleet_signals, start, now, HOUR_MS, READ_SIGNALS,
+                    device_ids=chunk, running_only=RUNNING_ONLY)
+                reading_scatter = pool.submit(
+                    self.store.read_fleet_aggregates, start, now, HOUR_MS, SCATTER_AGGREGATES,
+                    SCATTER_SIGNALS, device_ids=chunk, running_only=RUNNING_ONLY)
+                reading_after = pool.submit(self._after_defrost, chunk, start, now)
+                means, reads, after = (reading_means.result(), reading_scatter.result(),
+                                       reading_after.result())
             for device_id, frame in means.items():
                 empty = SignalFrame(device_id)
                 hourly = self._with_after_defrost(Frame.from_signal_frame(frame), start, now,
@@ -300,7 +307,7 @@ class DetectRunner:
     def start(self) -> BackgroundScheduler:
         """Start the three jobs on a background scheduler (first runs at once)."""
         scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(1)},
+            executors={"default": JobExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1,
                           "misfire_grace_time": int(self.settings.misfire_grace)})
         s = self.settings

@@ -31,6 +31,11 @@ VOTERS = ("residual_ewma", "residual_cusum", "residual_t2")
 #: Detectors that judge a device against its model: after one of their findings the
 #: retrain waits (:attr:`detect.training.RetrainPolicy.quiet_days`), so a fault is not learnt.
 MODEL_DETECTORS = frozenset({*VOTERS, "sensor_drift", "defrost_icing"})
+#: Detectors whose own diagnosis gives way to the residual signature's when that names a
+#: mechanical fault at least this alike: a consistency trend may come from a machine fault
+#: too; less pressure after a defrost is also what a leak or a weak fan gives (a starved or
+#: ill-ventilated evaporator), while an icing coil's own signature names the defrost.
+SIGNATURE_OVER: Mapping[str, float] = {"sensor_drift": 0.6, "defrost_icing": 0.3}
 
 
 def default_detectors(silence_after_s: float = 1800.0) -> list[Detector]:
@@ -128,10 +133,8 @@ class Engine:
     def diagnosis(self, score: Score, signature: Mapping[str, float] | None) -> Diagnosis:
         """What ``score`` would be diagnosed as, were it a finding."""
         diag = diagnose(score.detector, signature or score.shift, score.details)
-        if score.detector == "sensor_drift" and signature:
-            diag = _prefer_mechanical(diag, signature)
-        if score.detector == "defrost_icing" and signature:
-            diag = _other_machine_fault(diag, signature)
+        if score.detector in SIGNATURE_OVER and signature:
+            diag = _prefer_mechanical(diag, signature, SIGNATURE_OVER[score.detector])
         return diag
 
     def _credible(self, scores: Sequence[Score], over: list[Score],
@@ -193,20 +196,10 @@ class Engine:
         return time_to_failure(res, diag.fault, window.now_ms) if res else None
 
 
-def _prefer_mechanical(diag: Diagnosis, signature: Mapping[str, float]) -> Diagnosis:
-    """A consistency trend may come from a machine fault too: trust the full signature then."""
-    full = diagnose_shift(signature)
-    return full if full.remedy == "visit" and full.confidence >= 0.6 else diag
-
-
-#: how alike the signature must be to another mechanical fault to name it over icing
-OTHER_FAULT: float = 0.3
-
-
-def _other_machine_fault(diag: Diagnosis, signature: Mapping[str, float]) -> Diagnosis:
-    """Less pressure after a defrost is also what a leak or a weak fan gives (a starved or
-    ill-ventilated evaporator): when the full signature names another mechanical fault,
-    that is the diagnosis. An icing coil's own signature names the defrost."""
+def _prefer_mechanical(diag: Diagnosis, signature: Mapping[str, float],
+                       min_confidence: float) -> Diagnosis:
+    """The full signature's diagnosis instead of ``diag`` when it names another mechanical
+    fault (a visit) at least ``min_confidence`` alike (see :data:`SIGNATURE_OVER`)."""
     full = diagnose_shift(signature)
     return full if (full.remedy == "visit" and full.fault not in (UNKNOWN, diag.fault)
-                    and full.confidence >= OTHER_FAULT) else diag
+                    and full.confidence >= min_confidence) else diag

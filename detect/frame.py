@@ -92,6 +92,13 @@ class Frame:
         return cls(frame.device_id, times, columns)
 
 
+def concat(a: Frame, b: Frame) -> Frame:
+    """The rows of ``a`` then those of ``b`` (of one device; NaN where one lacks a column)."""
+    names = set(a.columns) | set(b.columns)
+    return Frame(a.device_id, np.concatenate([a.times_ms, b.times_ms]),
+                 {n: np.concatenate([a[n], b[n]]) for n in names})
+
+
 def downsample(frame: Frame, every_ms: int, running_only: Collection[str] = (),
                aggregate: Aggregate = "mean") -> Frame:
     """Mean (or lowest or highest value, or number of values: ``aggregate``) of each column

@@ -38,7 +38,7 @@ from detect.cohort import COHORT_CHANNELS, climate_of, cohort_residuals, device_
 from detect.detector import Cadence, DeviceWindow
 from detect.engine import MODEL_DETECTORS, Engine
 from detect.errors import NoModelError
-from detect.frame import HOUR_MS, SCATTER_AGGREGATES, Frame, with_scatter
+from detect.frame import HOUR_MS, SCATTER_AGGREGATES, Frame, concat, with_scatter
 from detect.hunting import SCATTER_SIGNALS
 from detect.labels import read_labels
 from detect.normal import READ_SIGNALS, RUNNING_ONLY
@@ -132,21 +132,14 @@ class DetectRunner:
                 device_id, start_ms, stop_ms, signals, every_ms=HOUR_MS,
                 running_only=RUNNING_ONLY, aggregate=aggregate))
 
-        means = self._with_after_defrost(read(READ_SIGNALS, "mean"), start_ms, stop_ms)
+        rows = self.store.read_fleet_after_defrost(
+            start_ms, stop_ms, after_defrost.SIGNALS, device_ids=[device_id]
+        ).get(device_id, SignalFrame(device_id))
+        means = _with_after_defrost(read(READ_SIGNALS, "mean"), Frame.from_signal_frame(rows))
         if not scatter:
             return means
         return with_scatter(means, {a: read(SCATTER_SIGNALS, a) for a in SCATTER_AGGREGATES},
                             SCATTER_SIGNALS)
-
-    def _with_after_defrost(self, hourly: Frame, start_ms: int, stop_ms: int,
-                            rows: Frame | None = None) -> Frame:
-        """``hourly`` with the post-defrost columns (:mod:`detect.after_defrost`), from the
-        device's post-defrost readings ``rows`` (read from the store when not given)."""
-        if rows is None:
-            rows = Frame.from_signal_frame(self.store.read_fleet_after_defrost(
-                start_ms, stop_ms, after_defrost.SIGNALS, device_ids=[hourly.device_id]
-            ).get(hourly.device_id, SignalFrame(hourly.device_id)))
-        return after_defrost.attach(hourly, after_defrost.after_defrost_hourly(rows))
 
     def _after_defrost(self, devices: list[str], start_ms: int, stop_ms: int
                        ) -> dict[str, Frame]:
@@ -156,9 +149,12 @@ class DetectRunner:
         scoring run, and the :data:`AFTER_DEFROST_REREAD_MS` before it again (readings
         that arrived late), onto what was read then: a run reads an hour or so, not the
         whole lookback."""
-        known = {d: rows for d in devices if d in self._after
-                 for rows, first, last in [self._after[d]]
-                 if first <= start_ms <= last - AFTER_DEFROST_REREAD_MS <= stop_ms}
+        known: dict[str, Frame] = {}  # devices whose last read covers this one's start
+        for d in devices:
+            if d in self._after:
+                rows, first, last = self._after[d]
+                if first <= start_ms <= last - AFTER_DEFROST_REREAD_MS <= stop_ms:
+                    known[d] = rows
         since = min((self._after[d][2] for d in known), default=stop_ms) \
             - AFTER_DEFROST_REREAD_MS
         fresh: dict[str, SignalFrame] = {}
@@ -172,10 +168,7 @@ class DetectRunner:
         out: dict[str, Frame] = {}
         for d in devices:
             new = Frame.from_signal_frame(fresh.get(d, SignalFrame(d)))
-            old = known[d].between(start_ms, since) if d in known else Frame.empty(d)
-            out[d] = Frame(d, np.concatenate([old.times_ms, new.times_ms]),
-                           {s: np.concatenate([old[s], new[s]])
-                            for s in after_defrost.SIGNALS})
+            out[d] = concat(known[d].between(start_ms, since), new) if d in known else new
             self._after[d] = (out[d], start_ms, stop_ms)
         return out
 
@@ -243,8 +236,7 @@ class DetectRunner:
                                        reading_after.result())
             for device_id, frame in means.items():
                 empty = SignalFrame(device_id)
-                hourly = self._with_after_defrost(Frame.from_signal_frame(frame), start, now,
-                                                  after.get(device_id))
+                hourly = _with_after_defrost(Frame.from_signal_frame(frame), after[device_id])
                 out[device_id] = with_scatter(
                     hourly, {a: Frame.from_signal_frame(r.get(device_id, empty))
                              for a, r in reads.items()}, SCATTER_SIGNALS)
@@ -324,6 +316,12 @@ class DetectRunner:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
+
+
+def _with_after_defrost(hourly: Frame, rows: Frame) -> Frame:
+    """``hourly`` with the post-defrost columns (:mod:`detect.after_defrost`) of the
+    device's post-defrost readings ``rows``."""
+    return after_defrost.attach(hourly, after_defrost.after_defrost_hourly(rows))
 
 
 def _meta(summary: DeviceSummary | None) -> dict[str, Any] | None:

@@ -26,7 +26,7 @@ import numpy as np
 
 from detect.after_defrost import LEARN_DAYS, fit_reference
 from detect.errors import ModelError
-from detect.frame import DAY_MS, Frame, daily_means
+from detect.frame import DAY_MS, Frame, concat, daily_means
 from detect.labels import Label, fault_spans, sound_since
 from detect.normal import FleetPrior, NormalModel, fit_normal
 
@@ -133,7 +133,7 @@ def _refit(hourly: Frame, now_ms: int, current: NormalModel | None, prior: Fleet
     new = _rows(later, current.novel(later)) if len(later) else later
     if len(new) == 0:
         return None
-    data = _concat(baseline, new)
+    data = concat(baseline, new)
     try:
         model = fit_normal(data, stop, prior, current.version + 1)
     except ModelError:
@@ -188,12 +188,6 @@ def fits_as_well(new: NormalModel, current: NormalModel, recent: Frame, worse_by
 def _rows(frame: Frame, keep: np.ndarray) -> Frame:
     return Frame(frame.device_id, frame.times_ms[keep],
                  {k: v[keep] for k, v in frame.columns.items()})
-
-
-def _concat(a: Frame, b: Frame) -> Frame:
-    names = set(a.columns) | set(b.columns)
-    return Frame(a.device_id, np.concatenate([a.times_ms, b.times_ms]),
-                 {n: np.concatenate([a[n], b[n]]) for n in names})
 
 
 def fleet_prior(models: Iterable[NormalModel]) -> FleetPrior:

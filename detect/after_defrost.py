@@ -137,19 +137,22 @@ def attach(hourly: Frame, after: Frame) -> Frame:
     return Frame(hourly.device_id, hourly.times_ms, columns)
 
 
-def _points(hourly: Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Hours with a usable post-defrost reading: times, log low pressure, outdoor, hz."""
+def readings(hourly: Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of ``hourly``: its post-defrost low pressure, outdoor temperature and
+    compressor speed (the :data:`COLUMNS` of :data:`SIGNALS`), and whether they are
+    usable (all there, the pressure positive)."""
     low, outdoor, hz = (hourly[s + SUFFIX] for s in SIGNALS)
     with np.errstate(invalid="ignore"):
         ok = (low > 0) & ~np.isnan(outdoor) & ~np.isnan(hz)
-    return hourly.times_ms[ok], np.log(low[ok]), outdoor[ok], hz[ok]
+    return low, outdoor, hz, np.asarray(ok)
 
 
 def fit_reference(hourly: Frame, now_ms: int, not_before_ms: int) -> DefrostReference | None:
     """The clean-coil reference from the first :data:`LEARN_DAYS` after the first
     post-defrost hour at or after ``not_before_ms``; ``None`` until those days are over
     (or with fewer than :data:`MIN_LEARN` such hours in them)."""
-    times, y, outdoor, hz = _points(hourly)
+    low, outdoor, hz, ok = readings(hourly)
+    times, y, outdoor, hz = hourly.times_ms[ok], np.log(low[ok]), outdoor[ok], hz[ok]
     later = times >= not_before_ms
     if not later.any():
         return None
@@ -177,9 +180,8 @@ def after_defrost_z(hourly: Frame, ref: DefrostReference | None) -> np.ndarray:
     z = np.full(len(hourly), np.nan)
     if ref is None or len(hourly) == 0:
         return z
-    low, outdoor, hz = (hourly[s + SUFFIX] for s in SIGNALS)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ok = (low > 0) & ~np.isnan(outdoor) & ~np.isnan(hz) & ref.judged(outdoor)
-        z[ok] = ((np.log(low[ok]) - ref.expected_log(outdoor[ok], hz[ok]))
-                 / ref.scale(outdoor[ok], hz[ok]))
+    low, outdoor, hz, ok = readings(hourly)
+    ok &= ref.judged(outdoor)
+    z[ok] = ((np.log(low[ok]) - ref.expected_log(outdoor[ok], hz[ok]))
+             / ref.scale(outdoor[ok], hz[ok]))
     return z

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detect.after_defrost import CHANNEL, SUFFIX, after_defrost_z
+from detect.after_defrost import CHANNEL, SUFFIX, after_defrost_z, readings
 from detect.detector import Cadence, DeviceWindow, Evidence, Score
 from detect.frame import DAY_MS, Frame, daily_means
 
@@ -73,12 +73,10 @@ class Icing:
 
         def evidence() -> Evidence:
             keep = (times >= since) & ~np.isnan(region)
-            t = times[keep]
-            rows = hourly.at(t, ("low_pressure" + SUFFIX, "outdoor_temp" + SUFFIX,
-                                 "compressor_hz" + SUFFIX))
-            expected = np.exp(ref.expected_log(rows[:, 1], rows[:, 2])
-                              + region[keep] * ref.scale(rows[:, 1], rows[:, 2]))
-            return Evidence.from_arrays(("low_pressure",), t, {"low_pressure": rows[:, 0]},
+            low, outdoor, hz = (v[ok][keep] for v in readings(hourly)[:3])
+            expected = np.exp(ref.expected_log(outdoor, hz)
+                              + region[keep] * ref.scale(outdoor, hz))
+            return Evidence.from_arrays(("low_pressure",), times[keep], {"low_pressure": low},
                                         {"low_pressure": expected})
 
         counted = (times >= window.now_ms - self.days * DAY_MS) & ~np.isnan(relative)
@@ -91,7 +89,7 @@ class Icing:
         """Whether the low pressure or outdoor sensor repeated one value after every recent
         defrost: a stuck sensor (:class:`~detect.sensors.StuckSensor`'s case), not ice."""
         recent = hourly.between(now_ms - self.days * DAY_MS, now_ms)
-        for name in ("low_pressure" + SUFFIX, "outdoor_temp" + SUFFIX):
+        for name in (CHANNEL, "outdoor_temp" + SUFFIX):
             values = recent[name][~np.isnan(recent[name])]
             if len(values) >= 3 and np.ptp(values) == 0:
                 return True

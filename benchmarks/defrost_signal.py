@@ -43,14 +43,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rich.console import Console
 from rich.progress import Progress
 
+from detect.after_defrost import LEARN_DAYS, MIN_LEARN  # the detector's clean-coil fit
 from detect.evaluation.replay import load_history
 from detect.evaluation.simulate import SimulatedRun, cached_simulation
 from detect.frame import DAY_MS
+from ingest.reading import after_defrost_rows
 from ingest.store import EmbeddedStore
 from simulators.ground_truth import FaultRecord, parse_iso
 
-LEARN_DAYS = 20  # each unit's first days of defrosts: its clean-coil fit
-MIN_LEARN = 15  # post-defrost readings the fit needs
 LEAD_DAYS = 3  # a 2-day mean ending this many calendar days before the failure's day: >= 48 h
 
 
@@ -65,9 +65,7 @@ class Unit:
 def post_defrost(raw: Any, start_ms: int, days: int) -> Unit | None:
     """The daily mean residual of the first running reading after each defrost."""
     hz, low, outdoor = raw["compressor_hz"], raw["low_pressure"], raw["outdoor_temp"]
-    defrost = np.nan_to_num(raw["defrost"])
-    after = np.r_[0.0, defrost[:-1]] > 0
-    keep = after & (defrost == 0) & (np.nan_to_num(hz) > 0) & ~np.isnan(low) & ~np.isnan(outdoor)
+    keep = after_defrost_rows(hz, raw["defrost"]) & ~np.isnan(low) & ~np.isnan(outdoor)
     if keep.sum() < 2 * MIN_LEARN or (low[keep] <= 0).any():
         return None
     times = raw.times_ms[keep]
